@@ -1,0 +1,107 @@
+"""The shipped age & gender model: load it once, run it on batches of aligned chips."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .paths import MODEL_SPEC
+
+INTERVAL_LEVEL = 0.9
+
+
+@dataclass
+class ModelOutput:
+    """Per-chip columns: expected age, its spread (sd), the 90% interval and P(female)."""
+
+    age: np.ndarray
+    age_std: np.ndarray
+    age_low: np.ndarray
+    age_high: np.ndarray
+    p_female: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.age)
+
+
+def _quantile(cdf: np.ndarray, q: float) -> np.ndarray:
+    """Linear-interpolated quantile (in years) of each row's age distribution given its CDF."""
+    idx = np.minimum((cdf < q).sum(axis=1), cdf.shape[1] - 1)
+    rows = np.arange(len(cdf))
+    below = np.where(idx > 0, cdf[rows, np.maximum(idx - 1, 0)], 0.0)
+    step = np.maximum(cdf[rows, idx] - below, 1e-12)
+    return idx - 1 + np.clip((q - below) / step, 0.0, 1.0) + 0.5
+
+
+def summarise(probs: np.ndarray, temperature: float = 1.0, level: float = INTERVAL_LEVEL):
+    """Mean, sd and central `level` interval of age distributions; the interval uses tempered probabilities."""
+    probs = np.asarray(probs, dtype=np.float64)
+    grid = np.arange(probs.shape[1], dtype=np.float64)
+    mean = probs @ grid
+    std = np.sqrt(np.maximum(probs @ grid**2 - mean**2, 0.0))
+    tempered = np.power(np.maximum(probs, 1e-12), 1.0 / temperature)
+    cdf = np.cumsum(tempered / tempered.sum(axis=1, keepdims=True), axis=1)
+    tail = (1.0 - level) / 2
+    low = np.maximum(_quantile(cdf, tail), 0.0)
+    high = np.minimum(_quantile(cdf, 1.0 - tail), probs.shape[1] - 1)
+    return mean, std, np.minimum(low, mean), np.maximum(high, mean)
+
+
+def calibrate_temperature(probs: np.ndarray, ages: np.ndarray, level: float = INTERVAL_LEVEL) -> float:
+    """The temperature whose `level` intervals cover that fraction of the true ages (grid search)."""
+    best, best_gap = 1.0, np.inf
+    for t in np.round(np.arange(0.5, 4.01, 0.05), 2):
+        _, _, low, high = summarise(probs, t, level)
+        gap = abs(np.mean((ages >= low) & (ages <= high)) - level)
+        if gap < best_gap:
+            best, best_gap = float(t), gap
+    return best
+
+
+class AgeGenderModel:
+    """The Keras model in `models/` with its spec; `predict` takes uint8 RGB chips of the spec's input size."""
+
+    def __init__(self, spec_path=MODEL_SPEC, batch_size: int = 64):
+        import keras
+        import tensorflow as tf
+
+        self.spec_path = Path(spec_path)
+        self.spec = json.loads(self.spec_path.read_text())
+        self.input_size = int(self.spec["input_size"])
+        self.temperature = float(self.spec.get("age_temperature", 1.0))
+        self.batch_size = batch_size
+        self.keras_model = keras.saving.load_model(self.spec_path.parent / self.spec["model_file"], compile=False)
+        signature = [tf.TensorSpec([None, self.input_size, self.input_size, 3], tf.float32)]
+        net = self.keras_model
+        self._forward = tf.function(lambda x: net(x, training=False), input_signature=signature)
+
+    @property
+    def version(self) -> str:
+        return str(self.spec.get("version", "unknown"))
+
+    def distributions(self, chips: np.ndarray, flip: bool = False):
+        """Age distributions [N, 101] and P(female) [N] for uint8 chips [N, S, S, 3]."""
+        chips = np.asarray(chips)
+        if chips.ndim != 4 or chips.shape[1:] != (self.input_size, self.input_size, 3):
+            raise ValueError(f"chips must be [N, {self.input_size}, {self.input_size}, 3], got {chips.shape}")
+        if len(chips) == 0:
+            return np.zeros((0, 101), np.float32), np.zeros(0, np.float32)
+        ages, genders = [], []
+        for start in range(0, len(chips), self.batch_size):
+            batch = chips[start : start + self.batch_size].astype(np.float32)
+            out = self._forward(batch)
+            age, gender = out["age"].numpy(), out["gender"].numpy()[:, 0]
+            if flip:
+                flipped = self._forward(np.ascontiguousarray(batch[:, :, ::-1]))
+                age = (age + flipped["age"].numpy()) / 2
+                gender = (gender + flipped["gender"].numpy()[:, 0]) / 2
+            ages.append(age)
+            genders.append(gender)
+        return np.concatenate(ages), np.concatenate(genders)
+
+    def predict(self, chips: np.ndarray, flip: bool = False) -> ModelOutput:
+        """Age estimate, spread, 90% interval and P(female) for each chip, in one batched pass."""
+        probs, p_female = self.distributions(chips, flip)
+        mean, std, low, high = summarise(probs, self.temperature)
+        return ModelOutput(mean, std, low, high, p_female.astype(np.float64))

@@ -1,0 +1,146 @@
+"""Training: fine-tune the network on a UTKFace-layout folder, resumable, then calibrate and save."""
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .dataset import read_labels
+from .model import calibrate_temperature, summarise
+
+CHIP_SIZE = 200
+MODEL_FILE = "agegender.keras"
+SPEC_FILE = "agegender.json"
+
+
+def _folder_set(folder: Path, split: str):
+    return read_labels(folder / "labels.csv", folder, folder / "splits" / f"{split}.txt")
+
+
+def _best_so_far(history: Path, monitor: str) -> float:
+    if not history.is_file():
+        return np.inf
+    with open(history, newline="") as fh:
+        values = [float(row[monitor]) for row in csv.DictReader(fh) if row.get(monitor)]
+    return min(values, default=np.inf)
+
+
+def write_spec(out: Path, input_size: int, temperature: float, extra: dict) -> dict:
+    """The JSON that says how to use the saved model."""
+    spec = {
+        "name": "agegender-mobilenetv2",
+        "version": __version__,
+        "model_file": MODEL_FILE,
+        "input_size": input_size,
+        "input": "RGB, float32 in 0-255 (normalisation to [-1, 1] is inside the model), shape [N, S, S, 3]",
+        "chip": {
+            "size": CHIP_SIZE,
+            "description": "UTKFace aligned & cropped chip (200x200); the whole chip is resized to input_size",
+        },
+        "outputs": {
+            "age": "softmax over ages 0..100 (index = years); estimate = mean, spread = sd",
+            "gender": "P(female), sigmoid",
+        },
+        "gender_labels": ["male", "female"],
+        "age_temperature": temperature,
+        "interval_level": 0.9,
+        **extra,
+    }
+    (out / SPEC_FILE).write_text(json.dumps(spec, indent=2) + "\n")
+    return spec
+
+
+def train(
+    data_dir,
+    out_dir,
+    weights=None,
+    input_size: int = 128,
+    epochs: int = 18,
+    batch_size: int = 64,
+    learning_rate: float = 5e-4,
+    limit: int | None = None,
+    seed: int = 0,
+    verbose: int = 1,
+) -> dict:
+    """Train on `splits/train.txt`, select on `splits/dev.txt`; resumes from `out_dir/backup` if present.
+
+    Writes `history.csv`, `best.keras`, and at the end the shipped pair `agegender.keras` + `agegender.json`.
+    """
+    import keras
+    import tensorflow as tf
+
+    from .augment import balancing_weights, make_dataset
+    from .dataset import load_chips
+    from .network import age_loss, build_model, mae_years
+
+    data_dir, out = Path(data_dir), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+    train_set, dev_set = _folder_set(data_dir, "train"), _folder_set(data_dir, "dev")
+    if limit:
+        train_set, dev_set = train_set.subset(range(min(limit, len(train_set)))), dev_set.subset(range(min(limit, len(dev_set))))
+    cache_size = int(round(input_size * 1.25))
+    started = time.time()
+    train_chips, dev_chips = load_chips(train_set, cache_size), load_chips(dev_set, cache_size)
+    train_ds = make_dataset(
+        train_chips, train_set.ages, train_set.genders, balancing_weights(train_set.ages),
+        input_size, batch_size, augment=True, seed=seed,
+    )
+    dev_ds = make_dataset(
+        dev_chips, dev_set.ages, dev_set.genders, np.ones(len(dev_set), np.float32), input_size, 128, augment=False
+    )
+    steps = int(np.ceil(len(train_set) / batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate / 20, decay_steps=max(steps * epochs - steps, 1), alpha=0.02,
+        warmup_target=learning_rate, warmup_steps=steps,
+    )
+    model = build_model(input_size, weights)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+        loss={"age": age_loss, "gender": keras.losses.BinaryCrossentropy(label_smoothing=0.05)},
+        loss_weights={"age": 1.0, "gender": 1.0},
+        metrics={"age": [mae_years], "gender": [keras.metrics.BinaryAccuracy(name="accuracy")]},
+    )
+    monitor = "val_age_mae_years"
+    history_csv = out / "history.csv"
+    best = keras.callbacks.ModelCheckpoint(out / "best.keras", monitor=monitor, mode="min", save_best_only=True)
+    best.best = _best_so_far(history_csv, monitor)
+    model.fit(
+        train_ds,
+        validation_data=dev_ds,
+        epochs=epochs,
+        verbose=verbose,
+        callbacks=[
+            keras.callbacks.BackupAndRestore(out / "backup"),
+            keras.callbacks.CSVLogger(history_csv, append=True),
+            best,
+        ],
+    )
+    final = keras.saving.load_model(out / "best.keras", compile=False) if (out / "best.keras").is_file() else model
+    final.save(out / MODEL_FILE)
+    forward = tf.function(lambda x: final(x, training=False))
+    outputs = [forward(images) for images, _, _ in dev_ds]
+    probs = np.concatenate([o["age"].numpy() for o in outputs])
+    valid = ~np.isnan(dev_set.ages)
+    temperature = calibrate_temperature(probs[valid], dev_set.ages[valid]) if valid.sum() >= 20 else 1.0
+    mean = summarise(probs)[0]
+    dev_mae = float(np.nanmean(np.abs(mean - dev_set.ages))) if valid.any() else None
+    return write_spec(
+        out, input_size, temperature,
+        {
+            "training": {
+                "data": str(data_dir.name),
+                "train_images": len(train_set),
+                "dev_images": len(dev_set),
+                "epochs": epochs,
+                "batch_size": batch_size,
+                "learning_rate": learning_rate,
+                "imagenet_init": bool(weights),
+                "seconds": round(time.time() - started, 1),
+                "dev_age_mae": dev_mae,
+            }
+        },
+    )
