@@ -16,8 +16,15 @@ def _train(args) -> int:
         print(f"error: ImageNet weights not found: {weights} (pass --weights PATH or --weights none)", file=sys.stderr)
         return 2
     spec = train(
-        args.data, args.out, weights=weights, input_size=args.input_size, epochs=args.epochs,
-        batch_size=args.batch_size, learning_rate=args.lr, limit=args.limit, seed=args.seed,
+        args.data,
+        args.out,
+        weights=weights,
+        input_size=args.input_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        limit=args.limit,
+        seed=args.seed,
         verbose=2 if args.quiet_progress else 1,
     )
     print(json.dumps(spec["training"], indent=2))
@@ -42,11 +49,15 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train the age & gender model (resumable)")
-    t.add_argument("--data", default=str(data_root() / "utkface"),
-                   help="folder with labels.csv and splits/{train,dev}.txt (default: $AGEGENDER_DATA/utkface)")
+    t.add_argument(
+        "--data",
+        default=str(data_root() / "utkface"),
+        help="folder with labels.csv and splits/{train,dev}.txt (default: $AGEGENDER_DATA/utkface)",
+    )
     t.add_argument("--out", default="runs/model", help="output folder; rerun with the same folder to resume")
-    t.add_argument("--weights", default=str(imagenet_weights()),
-                   help="ImageNet MobileNetV2 weights (.h5) to start from, or 'none'")
+    t.add_argument(
+        "--weights", default=str(imagenet_weights()), help="ImageNet MobileNetV2 weights (.h5) to start from, or 'none'"
+    )
     t.add_argument("--input-size", type=int, default=128, help="model input size in pixels (default 128)")
     t.add_argument("--epochs", type=int, default=18)
     t.add_argument("--batch-size", type=int, default=64)

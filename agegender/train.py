@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .align import CHIP_SIZE, CHIP_TEMPLATE
 from .dataset import read_labels
 from .model import calibrate_temperature, summarise
 
-CHIP_SIZE = 200
 MODEL_FILE = "agegender.keras"
 SPEC_FILE = "agegender.json"
 
@@ -38,7 +38,15 @@ def write_spec(out: Path, input_size: int, temperature: float, extra: dict) -> d
         "input": "RGB, float32 in 0-255 (normalisation to [-1, 1] is inside the model), shape [N, S, S, 3]",
         "chip": {
             "size": CHIP_SIZE,
-            "description": "UTKFace aligned & cropped chip (200x200); the whole chip is resized to input_size",
+            "description": "UTKFace aligned & cropped chip; the whole chip is resized to input_size",
+            "landmarks": CHIP_TEMPLATE.round(2).tolist(),
+            "landmarks_order": [
+                "eye (image left)",
+                "eye (image right)",
+                "nose",
+                "mouth (image left)",
+                "mouth (image right)",
+            ],
         },
         "outputs": {
             "age": "softmax over ages 0..100 (index = years); estimate = mean, spread = sd",
@@ -81,21 +89,33 @@ def train(
     keras.utils.set_random_seed(seed)
     train_set, dev_set = _folder_set(data_dir, "train"), _folder_set(data_dir, "dev")
     if limit:
-        train_set, dev_set = train_set.subset(range(min(limit, len(train_set)))), dev_set.subset(range(min(limit, len(dev_set))))
+        train_set, dev_set = (
+            train_set.subset(range(min(limit, len(train_set)))),
+            dev_set.subset(range(min(limit, len(dev_set)))),
+        )
     cache_size = int(round(input_size * 1.25))
     started = time.time()
     train_chips, dev_chips = load_chips(train_set, cache_size), load_chips(dev_set, cache_size)
     train_ds = make_dataset(
-        train_chips, train_set.ages, train_set.genders, balancing_weights(train_set.ages),
-        input_size, batch_size, augment=True, seed=seed,
+        train_chips,
+        train_set.ages,
+        train_set.genders,
+        balancing_weights(train_set.ages),
+        input_size,
+        batch_size,
+        augment=True,
+        seed=seed,
     )
     dev_ds = make_dataset(
         dev_chips, dev_set.ages, dev_set.genders, np.ones(len(dev_set), np.float32), input_size, 128, augment=False
     )
     steps = int(np.ceil(len(train_set) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=learning_rate / 20, decay_steps=max(steps * epochs - steps, 1), alpha=0.02,
-        warmup_target=learning_rate, warmup_steps=steps,
+        initial_learning_rate=learning_rate / 20,
+        decay_steps=max(steps * epochs - steps, 1),
+        alpha=0.02,
+        warmup_target=learning_rate,
+        warmup_steps=steps,
     )
     model = build_model(input_size, weights)
     model.compile(
@@ -129,7 +149,9 @@ def train(
     mean = summarise(probs)[0]
     dev_mae = float(np.nanmean(np.abs(mean - dev_set.ages))) if valid.any() else None
     return write_spec(
-        out, input_size, temperature,
+        out,
+        input_size,
+        temperature,
         {
             "training": {
                 "data": str(data_dir.name),

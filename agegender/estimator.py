@@ -1,0 +1,100 @@
+"""The Estimator: decode -> detect -> align -> model -> typed results, batched across faces and frames."""
+
+from functools import lru_cache
+
+import numpy as np
+
+from .align import CHIP_TEMPLATE, align_faces
+from .detect import Detections, get_detector
+from .groups import age_group
+from .imageio import read_image
+from .model import AgeGenderModel, ModelOutput
+from .paths import MODEL_SPEC
+from .results import GENDER_LABELS, Face, ImageResult
+
+
+def make_faces(found: Detections, out: ModelOutput) -> list[Face]:
+    """Faces from detections and the model's output rows for them (same order)."""
+    faces = []
+    for i in range(len(found)):
+        p_female = float(out.p_female[i])
+        female = p_female >= 0.5
+        faces.append(
+            Face(
+                box=tuple(float(v) for v in found.boxes[i]),
+                landmarks=[(float(x), float(y)) for x, y in found.landmarks[i]],
+                detector_score=float(found.scores[i]),
+                age=float(out.age[i]),
+                age_std=float(out.age_std[i]),
+                age_low=float(out.age_low[i]),
+                age_high=float(out.age_high[i]),
+                age_group=age_group(out.age[i]),
+                gender=GENDER_LABELS[int(female)],
+                gender_probability=p_female if female else 1.0 - p_female,
+            )
+        )
+    return faces
+
+
+class Estimator:
+    """Finds every face in an image and estimates its apparent age and gender.
+
+    The model and the detector are loaded once, at construction. `min_face` drops faces narrower
+    than that many pixels; `flip` averages each face with its mirror image.
+    """
+
+    def __init__(
+        self,
+        model_spec=MODEL_SPEC,
+        detector: str = "retinaface",
+        score_threshold: float = 0.6,
+        min_face: float = 0.0,
+        flip: bool = False,
+        max_side: int | None = 1920,
+    ):
+        self.model = AgeGenderModel(model_spec)
+        self.detector = get_detector(detector, score_threshold=score_threshold, max_side=max_side)
+        self.template = CHIP_TEMPLATE if self.model.chip_template is None else self.model.chip_template
+        self.min_face = min_face
+        self.flip = flip
+
+    def detect(self, image: np.ndarray) -> Detections:
+        found = self.detector.detect(image)
+        return found[found.widths >= self.min_face] if self.min_face else found
+
+    def analyze_arrays(self, images: list[np.ndarray]) -> list[tuple[Detections, ModelOutput]]:
+        """Detections and model outputs for RGB frames; all their faces go through the model as one batch."""
+        found = [self.detect(image) for image in images]
+        chips = [
+            align_faces(image, f.landmarks, self.model.input_size, self.template, self.model.chip_size)
+            for image, f in zip(images, found, strict=True)
+        ]
+        out = self.model.predict(np.concatenate(chips), flip=self.flip)
+        bounds = np.cumsum([0] + [len(f) for f in found])
+        return [
+            (f, ModelOutput(*(col[a:b] for col in vars(out).values())))
+            for f, a, b in zip(found, bounds[:-1], bounds[1:], strict=True)
+        ]
+
+    def analyze(self, image, bgr: bool = False) -> list[Face]:
+        """Faces in one image: a path, bytes, file object, PIL image or array (RGB, or BGR with `bgr`)."""
+        return self.analyze_batch([image], bgr=bgr)[0].faces
+
+    def analyze_batch(self, images, bgr: bool = False, sources=None) -> list[ImageResult]:
+        """Results for several images or frames, with one model call for all of their faces."""
+        arrays = [read_image(image, bgr=bgr) for image in images]
+        sources = sources or [image if isinstance(image, str) else "" for image in images]
+        return [
+            ImageResult(str(src), arr.shape[1], arr.shape[0], make_faces(found, out))
+            for src, arr, (found, out) in zip(sources, arrays, self.analyze_arrays(arrays), strict=True)
+        ]
+
+
+@lru_cache(maxsize=1)
+def default_estimator() -> Estimator:
+    return Estimator()
+
+
+def analyze(image, bgr: bool = False) -> list[Face]:
+    """One-line facade: the faces in an image, with the shipped model and the default detector."""
+    return default_estimator().analyze(image, bgr=bgr)

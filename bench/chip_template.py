@@ -1,0 +1,52 @@
+"""Measure where the 5 face landmarks sit on UTKFace's aligned chips: the template inference aligns to.
+
+Runs the detector on UTKFace training chips (padded so the face is not cut off), keeps the best face
+of each, and writes the mean landmark positions (200x200 chip pixels), their spread and the detection
+rate to bench/results/chip_template.json.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from agegender.dataset import utkface
+from agegender.detect import get_detector
+from agegender.imageio import read_image
+
+PAD = 60
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--n", type=int, default=2000, help="how many training chips to measure")
+    p.add_argument("--out", default=Path(__file__).parent / "results" / "chip_template.json")
+    args = p.parse_args()
+    faces = utkface("train")
+    rng = np.random.default_rng(0)
+    detector = get_detector(max_side=None)
+    points = []
+    for i in rng.choice(len(faces), size=min(args.n, len(faces)), replace=False):
+        chip = read_image(faces.paths[i])
+        found = detector.detect(cv2.copyMakeBorder(chip, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE))
+        if len(found):
+            points.append(found.landmarks[0] - PAD)
+    points = np.array(points, dtype=np.float64)
+    result = {
+        "chips": int(args.n),
+        "detected": len(points),
+        "chip_size": 200,
+        "landmarks_mean": np.round(points.mean(axis=0), 2).tolist(),
+        "landmarks_median": np.round(np.median(points, axis=0), 2).tolist(),
+        "landmarks_std": np.round(points.std(axis=0), 2).tolist(),
+        "order": ["eye (image left)", "eye (image right)", "nose", "mouth (image left)", "mouth (image right)"],
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

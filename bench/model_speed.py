@@ -1,0 +1,56 @@
+"""Model speed: chips per second at batch 1 and batch 32 with the shipped model on this machine.
+
+Prints the figures and writes bench/results/model_speed.json.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from agegender.model import AgeGenderModel
+from agegender.paths import MODEL_SPEC
+
+
+def timed(fn, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--model", default=str(MODEL_SPEC))
+    p.add_argument("--repeats", type=int, default=30)
+    p.add_argument("--out", default=Path(__file__).parent / "results" / "model_speed.json")
+    args = p.parse_args()
+    model = AgeGenderModel(args.model)
+    s = model.input_size
+    rng = np.random.default_rng(0)
+    chips = rng.integers(0, 256, (32, s, s, 3), dtype=np.uint8)
+    result = {"input_size": s, "cpu_count": os.cpu_count(), "machine": platform.processor() or platform.machine()}
+    for batch in (1, 32):
+        data = chips[:batch]
+        for _ in range(3):
+            model.predict(data)
+        times = timed(lambda data=data: model.predict(data), args.repeats)
+        median = float(np.median(times))
+        result[f"batch{batch}_ms"] = round(median * 1000, 2)
+        result[f"batch{batch}_chips_per_s"] = round(batch / median, 1)
+        print(
+            f"batch {batch:2d}: {median * 1000:7.2f} ms per call, {batch / median:7.1f} chips/s",
+            f"(median of {args.repeats})",
+        )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Shared fixtures: the real shipped model, the repository's public-domain sample photos."""
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import cv2
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from agegender.align import align_faces  # noqa: E402
+from agegender.estimator import Estimator  # noqa: E402
+from agegender.imageio import read_image  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parent.parent / "agegender" / "samples"
+KNOWN = json.loads((SAMPLES / "known.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def estimator() -> Estimator:
+    return Estimator()
+
+
+@pytest.fixture(scope="session")
+def sample_chips(estimator, tmp_path_factory) -> Path:
+    """A tiny UTKFace-layout folder (200x200 chips, labels.csv, splits) made from the sample portraits."""
+    root = tmp_path_factory.mktemp("chips")
+    (root / "images").mkdir()
+    rows = []
+    for name, facts in KNOWN.items():
+        image = read_image(SAMPLES / name)
+        found = estimator.detect(image)
+        chip = align_faces(image, found.landmarks[:1], 200)[0]
+        for variant, pixels in (("", chip), ("_flip", chip[:, ::-1])):
+            path = f"images/{Path(name).stem}{variant}.jpg"
+            cv2.imwrite(str(root / path), cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+            rows.append({"path": path, "age": facts["age"], "gender": facts["gender"], "race": ""})
+    with open(root / "labels.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, ["path", "age", "gender", "race"])
+        writer.writeheader()
+        writer.writerows(rows)
+    (root / "splits").mkdir()
+    paths = [r["path"] for r in rows]
+    (root / "splits" / "train.txt").write_text("\n".join(paths) + "\n")
+    (root / "splits" / "dev.txt").write_text("\n".join(paths[:4]) + "\n")
+    return root

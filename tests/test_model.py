@@ -1,0 +1,179 @@
+"""The shipped model: artefacts, plausible predictions on real portraits, evaluate and train commands."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from agegender.model import AgeGenderModel, calibrate_temperature, summarise
+from agegender.paths import MODEL_SPEC, MODELS, imagenet_weights
+
+from .conftest import KNOWN, SAMPLES
+
+OFFICIAL_PORTRAITS = [
+    "astronaut_eileen_collins.png",
+    "grace_hopper.jpg",
+    "obama_official_portrait.jpg",
+    "biden_official_portrait.jpg",
+]
+EVALUATE_KEYS = {
+    "n",
+    "age_mae",
+    "age_median_ae",
+    "age_cs5",
+    "gender_accuracy",
+    "by_age_group",
+    "by_age_bin",
+    "by_gender",
+    "age_group_confusion",
+    "interval90_coverage",
+    "gender_ece",
+}
+
+
+def test_shipped_artefacts():
+    spec = json.loads(MODEL_SPEC.read_text())
+    model_file = MODELS / spec["model_file"]
+    assert model_file.stat().st_size <= 20 * 1024 * 1024
+    assert spec["gender_labels"] == ["male", "female"]
+    assert len(spec["chip"]["landmarks"]) == 5
+    metrics = json.loads((MODELS / "metrics.json").read_text())
+    assert EVALUATE_KEYS <= set(metrics)
+    assert metrics["n"] == 2385 and metrics["mode"] == "chips"
+
+
+def test_outputs_are_distributions():
+    model = AgeGenderModel()
+    chips = np.random.default_rng(0).integers(0, 256, (3, model.input_size, model.input_size, 3), dtype=np.uint8)
+    probs, p_female = model.distributions(chips)
+    assert probs.shape == (3, 101)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    assert ((p_female >= 0) & (p_female <= 1)).all()
+    out = model.predict(chips)
+    assert (out.age_low <= out.age).all() and (out.age <= out.age_high).all()
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN))
+def test_plausible_on_portraits(estimator, name):
+    faces = estimator.analyze(SAMPLES / name)
+    assert len(faces) == 1
+    face, facts = faces[0], KNOWN[name]
+    assert abs(face.age - facts["age"]) <= 15, f"{name}: predicted {face.age:.1f}, known {facts['age']}"
+    if name in OFFICIAL_PORTRAITS:
+        assert face.gender == facts["gender"] and face.gender_probability > 0.5
+
+
+def test_summarise_interval():
+    probs = np.zeros((1, 101))
+    probs[0, 40:51] = 1 / 11
+    mean, std, low, high = summarise(probs)
+    assert mean[0] == pytest.approx(45.0)
+    assert std[0] == pytest.approx(np.sqrt(10.0), rel=1e-6)
+    assert 39.5 < low[0] < 41 and 49 < high[0] < 50.5
+    wide = summarise(probs, temperature=3.0)
+    assert wide[2][0] < low[0] and wide[3][0] > high[0]
+
+
+def test_calibrated_temperature_reaches_coverage():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(20, 80, 400)
+    grid = np.arange(101)
+    centres = truth + rng.normal(0, 6, len(truth))
+    probs = np.exp(-0.5 * ((grid[None] - centres[:, None]) / 3.0) ** 2)
+    probs /= probs.sum(axis=1, keepdims=True)
+    t = calibrate_temperature(probs, truth)
+    _, _, low, high = summarise(probs, t)
+    assert t > 1.0
+    assert abs(np.mean((truth >= low) & (truth <= high)) - 0.9) < 0.03
+
+
+def test_evaluate_command_on_tiny_csv(sample_chips, tmp_path):
+    out = tmp_path / "metrics.json"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agegender",
+            "evaluate",
+            str(sample_chips / "labels.csv"),
+            "--chips",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    metrics = json.loads(out.read_text())
+    assert EVALUATE_KEYS <= set(metrics)
+    assert metrics["n"] == 2 * len(KNOWN)
+    assert metrics["gender_accuracy"] >= 0.8
+    assert metrics["age_mae"] < 15
+    assert metrics["by_gender"]["female"]["n"] == 4
+    assert sum(map(sum, metrics["age_group_confusion"]["matrix"])) == metrics["n"]
+
+
+def test_evaluate_skips_unreadable_rows(sample_chips, tmp_path):
+    labels = tmp_path / "labels.csv"
+    rows = list(csv.DictReader(open(sample_chips / "labels.csv")))
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "broken.jpg").write_bytes(b"not a jpeg")
+    for row in rows:
+        row["path"] = str(sample_chips / row["path"])
+    rows.append({"path": "images/broken.jpg", "age": "", "gender": "female", "race": ""})
+    with open(labels, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, ["path", "age", "gender", "race"])
+        writer.writeheader()
+        writer.writerows(rows)
+    run = subprocess.run(
+        [sys.executable, "-m", "agegender", "evaluate", str(labels), "--chips"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "broken.jpg" in run.stderr
+    assert json.loads(run.stdout)["n"] == 2 * len(KNOWN)
+
+
+@pytest.mark.skipif(not imagenet_weights().is_file(), reason="ImageNet MobileNetV2 weights not available")
+def test_training_few_steps_lowers_loss_and_saves(sample_chips, tmp_path):
+    out = tmp_path / "run"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agegender",
+            "train",
+            "--data",
+            str(sample_chips),
+            "--out",
+            str(out),
+            "--epochs",
+            "4",
+            "--batch-size",
+            "4",
+            "--lr",
+            "1e-3",
+            "--input-size",
+            "96",
+            "--quiet-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "AGEGENDER_CACHE": str(tmp_path)},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    history = list(csv.DictReader(open(out / "history.csv")))
+    assert len(history) == 4
+    assert float(history[-1]["loss"]) < float(history[0]["loss"])
+    model = AgeGenderModel(out / "agegender.json")
+    assert model.input_size == 96
+    probs, _ = model.distributions(np.zeros((2, 96, 96, 3), np.uint8))
+    assert probs.shape == (2, 101)
