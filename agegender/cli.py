@@ -39,9 +39,40 @@ def _evaluate(args) -> int:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(text + "\n")
-    overall = {k: metrics[k] for k in ("n", "age_mae", "age_cs5", "gender_accuracy", "interval90_coverage")}
+    keys = ("n", "detected_fraction", "age_mae", "age_cs5", "gender_accuracy", "interval90_coverage")
+    overall = {k: metrics[k] for k in keys if k in metrics}
     print(json.dumps(overall, indent=2))
     return 0
+
+
+def _predict(args) -> int:
+    from .batch import BatchRunner, RowWriter, expand_inputs
+    from .estimator import Estimator
+
+    paths = expand_inputs(args.inputs)
+    if not paths:
+        print("error: no image or video files found in the inputs", file=sys.stderr)
+        return 1
+    estimator = Estimator(
+        args.model, detector=args.detector, score_threshold=args.threshold, min_face=args.min_face, flip=args.flip
+    )
+    stream = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
+    try:
+        runner = BatchRunner(
+            estimator, RowWriter(stream, fmt), args.annotate, args.every, args.max_frames, progress=not args.no_progress
+        )
+        summary = runner.run(paths)
+    finally:
+        if args.out:
+            stream.close()
+    frames = f", {summary.frames} video frames" if summary.frames else ""
+    print(
+        f"processed {summary.processed} of {len(paths)} inputs{frames}: {summary.faces} faces; "
+        f"skipped {len(summary.failed)}",
+        file=sys.stderr,
+    )
+    return 0 if summary.processed else 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -67,11 +98,36 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet-progress", action="store_true", help="one line per epoch instead of a progress bar")
     t.set_defaults(func=_train)
 
+    r = sub.add_parser(
+        "predict",
+        help="estimate age and gender of every face in images, folders and videos",
+        description="One output row per face (JSON lines, or CSV), with file, frame and track id. Unreadable "
+        "inputs are reported and skipped; the exit status is 1 when nothing could be processed.",
+    )
+    r.add_argument("inputs", nargs="+", help="image files, video files or folders (searched recursively)")
+    r.add_argument("--out", help="write rows to this file instead of standard output")
+    r.add_argument("--format", choices=["jsonl", "csv"], help="row format (default: csv for a .csv --out, else jsonl)")
+    r.add_argument("--annotate", metavar="DIR", help="also write annotated images (.jpg) and videos (.mp4) here")
+    r.add_argument("--every", type=int, default=1, metavar="N", help="videos: analyse every Nth frame (default 1)")
+    r.add_argument("--max-frames", type=int, help="videos: stop after this many analysed frames")
+    r.add_argument("--min-face", type=float, default=0.0, metavar="PX", help="ignore faces narrower than this")
+    r.add_argument("--threshold", type=float, default=0.6, help="face detection score threshold (default 0.6)")
+    r.add_argument("--detector", default="retinaface", help="face detector backend (default retinaface)")
+    r.add_argument("--flip", action="store_true", help="average each face with its mirror image (slower)")
+    r.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    r.set_defaults(func=_predict)
+
     e = sub.add_parser("evaluate", help="score the model on a labelled CSV and write a metrics JSON")
     e.add_argument("labels", help="CSV with path,age,gender[,race] columns")
     e.add_argument("--root", help="folder the CSV paths are relative to (default: the CSV's folder)")
     e.add_argument("--split", help="text file of paths selecting rows (e.g. splits/test.txt)")
-    e.add_argument("--chips", action="store_true", help="images are already aligned face chips (UTKFace)")
+    e.add_argument(
+        "--chips",
+        action="store_true",
+        help="images are already aligned face chips (UTKFace); otherwise each image is a photo run "
+        "through detection and alignment, scoring its largest face",
+    )
     e.add_argument("--json", help="write the full metrics here")
     e.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
     e.add_argument("--flip", action="store_true", help="average with the mirrored image (test-time augmentation)")

@@ -13,8 +13,8 @@ from .paths import MODEL_SPEC
 from .results import GENDER_LABELS, Face, ImageResult
 
 
-def make_faces(found: Detections, out: ModelOutput) -> list[Face]:
-    """Faces from detections and the model's output rows for them (same order)."""
+def make_faces(found: Detections, out: ModelOutput, track_ids=None) -> list[Face]:
+    """Faces from detections and the model's output rows for them (same order), with optional track ids."""
     faces = []
     for i in range(len(found)):
         p_female = float(out.p_female[i])
@@ -31,6 +31,7 @@ def make_faces(found: Detections, out: ModelOutput) -> list[Face]:
                 age_group=age_group(out.age[i]),
                 gender=GENDER_LABELS[int(female)],
                 gender_probability=p_female if female else 1.0 - p_female,
+                track_id=None if track_ids is None else int(track_ids[i]),
             )
         )
     return faces

@@ -5,46 +5,81 @@ import sys
 import numpy as np
 
 from . import __version__
+from .align import align_faces
 from .dataset import ImageError, load_chip, read_labels
+from .imageio import read_image
 from .metrics import compute_metrics
 from .model import AgeGenderModel
 from .paths import MODEL_SPEC
 
 
-def _read_chips(faces, size: int):
+def _chips_as_given(faces, model):
+    """Each image is already an aligned chip: resize it to the model's input."""
     chips, kept, failed = [], [], []
     for i, path in enumerate(faces.paths):
         try:
-            chips.append(load_chip(path, size))
+            chips.append(load_chip(path, model.input_size))
             kept.append(i)
         except ImageError as exc:
             failed.append(str(exc))
-    return chips, kept, failed
+    return chips, kept, failed, 0
 
 
-def evaluate(
-    labels, root=None, split=None, chips: bool = True, spec=MODEL_SPEC, flip: bool = False, model=None
-) -> dict:
-    """Metrics of the model on a labelled CSV; `chips` says the images are already aligned face chips."""
-    if not chips:
-        raise NotImplementedError("whole-photo evaluation needs the face detector; use --chips for aligned chips")
+def _chips_from_photos(faces, estimator):
+    """Detect faces in each photo and align the largest one, as the full pipeline does."""
+    chips, kept, failed, undetected = [], [], [], 0
+    for i, path in enumerate(faces.paths):
+        try:
+            image = read_image(path)
+        except ImageError as exc:
+            failed.append(str(exc))
+            continue
+        found = estimator.detect(image)
+        if not len(found):
+            undetected += 1
+            continue
+        largest = found[[int(np.argmax(found.widths))]]
+        chips.append(
+            align_faces(
+                image, largest.landmarks, estimator.model.input_size, estimator.template, estimator.model.chip_size
+            )[0]
+        )
+        kept.append(i)
+    return chips, kept, failed, undetected
+
+
+def evaluate(labels, root=None, split=None, chips: bool = True, spec=MODEL_SPEC, flip: bool = False) -> dict:
+    """Metrics of the model on a labelled CSV.
+
+    `chips`: the images are aligned face chips (UTKFace). Otherwise each is a photo run through
+    detect + align, scoring its largest face, and `detected_fraction` is added.
+    """
     faces = read_labels(labels, root, split)
-    model = model or AgeGenderModel(spec)
-    images, kept, failed = _read_chips(faces, model.input_size)
+    if chips:
+        model = AgeGenderModel(spec)
+        images, kept, failed, undetected = _chips_as_given(faces, model)
+    else:
+        from .estimator import Estimator
+
+        estimator = Estimator(spec)
+        model = estimator.model
+        images, kept, failed, undetected = _chips_from_photos(faces, estimator)
     for message in failed:
         print(f"skipped: {message}", file=sys.stderr)
     if not kept:
-        raise ImageError(f"{labels}: none of the {len(faces)} images could be read")
+        raise ImageError(f"{labels}: no face could be scored in the {len(faces)} images")
+    readable = len(faces) - len(failed)
     faces = faces.subset(kept)
     out = model.predict(np.stack(images), flip=flip)
-    metrics = compute_metrics(faces.ages, faces.genders, faces.races, out)
+    extra = {} if chips else {"detected_fraction": float(len(kept) / readable), "undetected": undetected}
     return {
         "data": str(labels),
         "split": str(split) if split else None,
-        "mode": "chips",
+        "mode": "chips" if chips else "photos",
         "flip_tta": flip,
         "model_version": model.version,
         "package_version": __version__,
         "unreadable": len(failed),
-        **metrics,
+        **extra,
+        **compute_metrics(faces.ages, faces.genders, faces.races, out),
     }

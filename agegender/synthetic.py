@@ -1,0 +1,44 @@
+"""Synthetic test media: video clips made from a still photo with small camera jitter."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def jitter_frames(image: np.ndarray, n: int, size=(640, 480), jitter_px: float = 3.0, seed: int = 0):
+    """n RGB frames of `size` (w, h): the image fitted into the frame, shifted and scaled by a few pixels each frame."""
+    w, h = size
+    scale = min(w / image.shape[1], h / image.shape[0])
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        dx, dy = rng.normal(0, jitter_px, 2)
+        s = scale * (1 + rng.normal(0, jitter_px / 400))
+        m = np.array([[s, 0, (w - image.shape[1] * s) / 2 + dx], [0, s, (h - image.shape[0] * s) / 2 + dy]])
+        yield cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def write_mp4(frames, path, fps: float = 30.0) -> Path:
+    """Write RGB frames as an MPEG-4 video."""
+    path, writer = Path(path), None
+    for frame in frames:
+        if writer is None:
+            size = (frame.shape[1], frame.shape[0])
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    if writer is not None:
+        writer.release()
+    return path
+
+
+def write_y4m(frames, path, fps: int = 30) -> Path:
+    """Write RGB frames as a YUV4MPEG2 (4:2:0) file, the format Chromium's fake camera reads."""
+    path = Path(path)
+    with open(path, "wb") as fh:
+        for i, frame in enumerate(frames):
+            h, w = frame.shape[:2]
+            if i == 0:
+                fh.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+            fh.write(b"FRAME\n")
+            fh.write(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path
