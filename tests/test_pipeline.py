@@ -1,0 +1,204 @@
+"""The full pipeline on real images: input types, awkward formats, bad input, the predict command, video."""
+
+import io
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from agegender.imageio import ImageError, read_image
+from agegender.synthetic import jitter_frames, write_mp4
+from agegender.video import VideoAnalyzer, VideoError, read_frames
+
+from .conftest import KNOWN, SAMPLES
+
+HOPPER = SAMPLES / "grace_hopper.jpg"
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "agegender", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def hopper_face(estimator):
+    faces = estimator.analyze(HOPPER)
+    assert len(faces) == 1
+    return faces[0]
+
+
+def test_multi_face_canvas(estimator):
+    portraits = [
+        read_image(SAMPLES / name)
+        for name in ("grace_hopper.jpg", "obama_official_portrait.jpg", "astronaut_eileen_collins.png")
+    ]
+    tiles = [cv2.resize(p, (int(p.shape[1] * 400 / p.shape[0]), 400)) for p in portraits]
+    canvas = np.concatenate(tiles, axis=1)
+    faces = estimator.analyze(canvas)
+    assert len(faces) == 3
+    lefts = sorted(f.box[0] for f in faces)
+    assert lefts[0] < tiles[0].shape[1] < lefts[1] < tiles[0].shape[1] + tiles[1].shape[1] < lefts[2]
+
+
+def test_face_fields(hopper_face):
+    face = hopper_face
+    assert face.gender in ("male", "female") and 0.5 <= face.gender_probability <= 1
+    assert face.age_low <= face.age <= face.age_high and face.age_std > 0
+    assert face.age_group in ("38-43", "48-53", "60-100")
+    assert len(face.landmarks) == 5 and face.detector_score > 0.9
+    x1, y1, x2, y2 = face.box
+    assert 100 < x1 < x2 < 420 and 50 < y1 < y2 < 400
+
+
+@pytest.mark.parametrize("kind", ["str", "path", "bytes", "file", "pil", "rgb", "bgr"])
+def test_analyze_input_types(estimator, hopper_face, kind):
+    rgb = read_image(HOPPER)
+    source = {
+        "str": str(HOPPER),
+        "path": HOPPER,
+        "bytes": HOPPER.read_bytes(),
+        "file": io.BytesIO(HOPPER.read_bytes()),
+        "pil": Image.open(HOPPER),
+        "rgb": rgb,
+        "bgr": rgb[:, :, ::-1].copy(),
+    }[kind]
+    faces = estimator.analyze(source, bgr=kind == "bgr")
+    assert len(faces) == 1
+    assert faces[0].age == pytest.approx(hopper_face.age, abs=0.05)
+    assert faces[0].gender == hopper_face.gender
+
+
+def _saved(image: Image.Image, fmt: str, **options) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def test_exif_rotated(estimator, hopper_face):
+    rotated = Image.open(HOPPER).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 8  # orientation: rotate 90 CW to display, which undoes the ROTATE_90 above
+    faces = estimator.analyze(_saved(rotated, "JPEG", exif=exif, quality=95))
+    assert len(faces) == 1
+    assert read_image(_saved(rotated, "JPEG", exif=exif)).shape == read_image(HOPPER).shape
+    assert abs(faces[0].age - hopper_face.age) < 3 and faces[0].gender == hopper_face.gender
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "I;16"])
+def test_awkward_pixel_formats(estimator, hopper_face, mode):
+    image = Image.open(HOPPER)
+    if mode == "I;16":
+        gray16 = (np.asarray(image.convert("L"), np.uint16) * 257).astype(np.uint16)
+        data = _saved(Image.fromarray(gray16), "PNG")
+        assert Image.open(io.BytesIO(data)).mode.startswith("I")
+    else:
+        data = _saved(image.convert(mode), "PNG")
+    faces = estimator.analyze(data)
+    assert len(faces) == 1
+    assert abs(faces[0].age - hopper_face.age) < 10
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty"), (b"this is plain text, not a picture", "not an image"), ("truncated", "corrupt or truncated")],
+)
+def test_bad_files_raise_clear_errors(estimator, content, message):
+    data = HOPPER.read_bytes()[:4000] if content == "truncated" else content
+    with pytest.raises(ImageError, match=message):
+        estimator.analyze(data)
+
+
+def test_predict_cli_skips_bad_files_and_goes_on(tmp_path):
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "broken.jpg").write_bytes(HOPPER.read_bytes()[:3000])
+    out = tmp_path / "faces.jsonl"
+    run = run_cli(
+        "predict",
+        HOPPER,
+        SAMPLES / "obama_official_portrait.jpg",
+        tmp_path / "empty.jpg",
+        tmp_path / "notes.txt",
+        tmp_path / "broken.jpg",
+        "--out",
+        out,
+        "--annotate",
+        tmp_path / "ann",
+    )
+    assert run.returncode == 0, run.stderr
+    for name in ("empty.jpg", "notes.txt", "broken.jpg"):
+        assert f"skipped: {tmp_path / name}" in run.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["file"].split("/")[-1] for r in rows] == ["grace_hopper.jpg", "obama_official_portrait.jpg"]
+    assert rows[1]["gender"] == "male" and abs(rows[1]["age"] - 51) < 15
+    assert "processed 2 of 5 inputs: 2 faces; skipped 3" in run.stderr
+    assert (tmp_path / "ann" / "grace_hopper.annotated.jpg").stat().st_size > 10000
+
+
+def test_predict_cli_csv_for_a_folder(tmp_path):
+    out = tmp_path / "faces.csv"
+    run = run_cli("predict", SAMPLES, "--out", out, "--no-progress")
+    assert run.returncode == 0, run.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("file,frame,face,track_id,x1,y1,x2,y2")
+    assert len(lines) == 1 + len(KNOWN)
+
+
+def test_predict_cli_fails_when_nothing_readable(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(b"garbage")
+    run = run_cli("predict", tmp_path / "a.jpg", tmp_path / "missing.png")
+    assert run.returncode == 1
+    assert "not an image" in run.stderr and "no such file" in run.stderr
+    assert run.stdout == ""
+
+
+def test_predict_help_explains_options():
+    run = run_cli("predict", "--help")
+    assert run.returncode == 0
+    for option in ("--out", "--format", "--annotate", "--every", "--min-face", "--threshold", "--flip"):
+        assert option in run.stdout
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    frames = list(jitter_frames(read_image(HOPPER), 30, jitter_px=2.0))
+    return write_mp4(frames, tmp_path_factory.mktemp("video") / "hopper.mp4")
+
+
+def test_video_keeps_track_ids(estimator, clip):
+    analyzer = VideoAnalyzer(estimator)
+    frames = list(read_frames(clip))
+    assert len(frames) == 30
+    results = []
+    for start in range(0, 30, 8):
+        chunk = frames[start : start + 8]
+        results += analyzer.process([f for _, f in chunk], [i for i, _ in chunk], "clip")
+    assert [len(r.faces) for r in results] == [1] * 30
+    assert {r.faces[0].track_id for r in results} == {1}
+    assert len({r.faces[0].gender for r in results}) == 1
+
+
+def test_predict_cli_video_every_nth_frame(clip, tmp_path):
+    out = tmp_path / "video.jsonl"
+    run = run_cli("predict", clip, "--every", "3", "--out", out, "--annotate", tmp_path)
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["frame"] for r in rows] == list(range(0, 30, 3))
+    assert {r["track_id"] for r in rows} == {1}
+    assert len(list(read_frames(tmp_path / "hopper.annotated.mp4"))) == 10
+
+
+def test_truncated_video(clip, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(clip.read_bytes()[: clip.stat().st_size // 3])
+    with pytest.raises(VideoError, match="truncated"):
+        list(read_frames(broken))
+    run = run_cli("predict", broken, HOPPER, "--no-progress")
+    assert run.returncode == 0
+    assert f"skipped: {broken}" in run.stderr
+    assert len(run.stdout.splitlines()) == 1
