@@ -1,6 +1,7 @@
 """Face detection: columnar `Detections`, a detector registry and the RetinaFace MobileNet-0.25 backend."""
 
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -61,6 +62,7 @@ class RetinaFace:
         self.max_side = max_side
         self.net = cv2.dnn.readNetFromONNX(str(model_path))
         self._outputs = self.net.getUnconnectedOutLayersNames()
+        self._lock = threading.Lock()
 
     @staticmethod
     @lru_cache(maxsize=16)
@@ -88,8 +90,9 @@ class RetinaFace:
         blob = np.zeros((ph, pw, 3), np.float32)
         blob[:sh, :sw] = small[:, :, ::-1]
         blob[:sh, :sw] -= self._MEAN_BGR
-        self.net.setInput(blob.transpose(2, 0, 1)[None])
-        loc, conf, landm = (o[0] for o in self.net.forward(self._outputs))
+        with self._lock:
+            self.net.setInput(blob.transpose(2, 0, 1)[None])
+            loc, conf, landm = (o[0] for o in self.net.forward(self._outputs))
         keep = conf[:, 1] > self.score_threshold
         if not keep.any():
             return Detections.empty()

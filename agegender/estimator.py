@@ -1,5 +1,6 @@
 """The Estimator: decode -> detect -> align -> model -> typed results, batched across faces and frames."""
 
+import copy
 from functools import lru_cache
 
 import numpy as np
@@ -41,8 +42,11 @@ class Estimator:
     """Finds every face in an image and estimates its apparent age and gender.
 
     The model and the detector are loaded once, at construction. `min_face` drops faces narrower
-    than that many pixels; `flip` averages each face with its mirror image.
+    than that many pixels (or scoring under `score_threshold`); `flip` averages each face with its
+    mirror image. `with_options` gives a copy with other settings that shares the loaded models.
     """
+
+    DETECTOR_FLOOR = 0.3
 
     def __init__(
         self,
@@ -54,14 +58,32 @@ class Estimator:
         max_side: int | None = 1920,
     ):
         self.model = AgeGenderModel(model_spec)
-        self.detector = get_detector(detector, score_threshold=score_threshold, max_side=max_side)
+        floor = min(score_threshold, self.DETECTOR_FLOOR)
+        self.detector = get_detector(detector, score_threshold=floor, max_side=max_side)
+        self.score_threshold = score_threshold
         self.template = CHIP_TEMPLATE if self.model.chip_template is None else self.model.chip_template
         self.min_face = min_face
         self.flip = flip
 
+    def with_options(
+        self, score_threshold: float | None = None, min_face: float | None = None, flip: bool | None = None
+    ) -> "Estimator":
+        """A copy with other filtering or flip settings, sharing this one's model and detector."""
+        other = copy.copy(self)
+        if score_threshold is not None:
+            if score_threshold < self.detector.score_threshold:
+                raise ValueError(f"score_threshold must be at least {self.detector.score_threshold}")
+            other.score_threshold = score_threshold
+        if min_face is not None:
+            other.min_face = min_face
+        if flip is not None:
+            other.flip = flip
+        return other
+
     def detect(self, image: np.ndarray) -> Detections:
+        """Faces in an RGB image that pass the score and size filters."""
         found = self.detector.detect(image)
-        return found[found.widths >= self.min_face] if self.min_face else found
+        return found[(found.scores >= self.score_threshold) & (found.widths >= self.min_face)]
 
     def analyze_arrays(self, images: list[np.ndarray]) -> list[tuple[Detections, ModelOutput]]:
         """Detections and model outputs for RGB frames; all their faces go through the model as one batch."""
