@@ -82,7 +82,7 @@ def _saved(image: Image.Image, fmt: str, **options) -> bytes:
 def test_exif_rotated(estimator, hopper_face):
     rotated = Image.open(HOPPER).transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
-    exif[0x0112] = 8  # orientation: rotate 90 CW to display, which undoes the ROTATE_90 above
+    exif[0x0112] = 6  # orientation "rotate 90 CW to display", which undoes the (counter-clockwise) ROTATE_90
     faces = estimator.analyze(_saved(rotated, "JPEG", exif=exif, quality=95))
     assert len(faces) == 1
     assert read_image(_saved(rotated, "JPEG", exif=exif)).shape == read_image(HOPPER).shape
