@@ -51,15 +51,14 @@ def read_labels(csv_path, root=None, split=None) -> LabelledFaces:
     csv_path = Path(csv_path)
     root = Path(root) if root else csv_path.parent
     with open(csv_path, newline="", encoding="utf-8") as fh:
-        rows = {row["path"]: row for row in csv.DictReader(fh)}
+        selected = list(csv.DictReader(fh))
     if split:
+        by_path = {row["path"]: row for row in selected}
         wanted = [line.rstrip("\n") for line in open(split, encoding="utf-8") if line.strip()]
-        missing = [p for p in wanted if p not in rows]
+        missing = [p for p in wanted if p not in by_path]
         if missing:
             raise ValueError(f"{split}: {len(missing)} paths not in {csv_path}, e.g. {missing[0]}")
-        selected = [rows[p] for p in wanted]
-    else:
-        selected = list(rows.values())
+        selected = [by_path[p] for p in wanted]
     return LabelledFaces(
         paths=[root / row["path"] for row in selected],
         ages=np.array([_number(row.get("age", "")) for row in selected], dtype=np.float32),

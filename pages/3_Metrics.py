@@ -31,29 +31,36 @@ def group_frame(groups: dict) -> pd.DataFrame:
     return pd.DataFrame([{"group": name, **values} for name, values in groups.items()])
 
 
+def bar_chart(column, frame: pd.DataFrame, y: str, fmt: str, title: str, key: str, target=None, **options) -> None:
+    """A bar chart of one metric per group (with an optional target line), the data source under it."""
+    fig = px.bar(frame, x="group", y=y, text_auto=fmt, title=title, **options)
+    if target is not None:
+        fig.add_hline(y=target, line_dash="dash")
+    column.plotly_chart(fig, key=key)
+    column.caption(source)
+
+
 by_group = group_frame(m["by_age_group"])
 left, right = st.columns(2)
-fig = px.bar(
+bar_chart(
+    left,
     by_group,
-    x="group",
-    y="age_mae",
-    text_auto=".2f",
-    title="Age MAE by age group (years)",
+    "age_mae",
+    ".2f",
+    "Age MAE by age group (years)",
+    "mae-by-group",
     labels={"group": "true age group", "age_mae": "MAE (years)"},
 )
-left.plotly_chart(fig, key="mae-by-group")
-left.caption(source)
-fig = px.bar(
+bar_chart(
+    right,
     by_group,
-    x="group",
-    y="gender_accuracy",
-    text_auto=".1%",
-    title="Gender accuracy by age group",
+    "gender_accuracy",
+    ".1%",
+    "Gender accuracy by age group",
+    "gender-by-group",
     labels={"group": "true age group", "gender_accuracy": "accuracy"},
     range_y=[0, 1],
 )
-right.plotly_chart(fig, key="gender-by-group")
-right.caption(source)
 
 confusion = m["age_group_confusion"]
 fig = go.Figure(
@@ -79,28 +86,24 @@ left, right = st.columns(2)
 for column, key, title in ((left, "by_gender", "By gender"), (right, "by_race", "By race")):
     if key in m:
         frame = group_frame(m[key])
-        fig = px.bar(frame, x="group", y=["age_mae"], text_auto=".2f", title=f"{title}: age MAE (years)")
-        column.plotly_chart(fig, key=f"{key}-mae")
+        bar_chart(column, frame, "age_mae", ".2f", f"{title}: age MAE (years)", f"{key}-mae")
         column.dataframe(
             frame[["group", "n", "age_mae", "age_cs5", "gender_accuracy", "interval90_coverage"]].round(3),
             hide_index=True,
         )
-        column.caption(source)
 
 left, right = st.columns(2)
-bins = group_frame(m["by_age_bin"])
-fig = px.bar(
-    bins,
-    x="group",
-    y="interval90_coverage",
-    text_auto=".1%",
+bar_chart(
+    left,
+    group_frame(m["by_age_bin"]),
+    "interval90_coverage",
+    ".1%",
+    "90% age-interval coverage by age bin (target 0.90)",
+    "coverage",
+    target=0.9,
     range_y=[0, 1],
-    title="90% age-interval coverage by age bin (target 0.90)",
     labels={"group": "true age", "interval90_coverage": "coverage"},
 )
-fig.add_hline(y=0.9, line_dash="dash")
-left.plotly_chart(fig, key="coverage")
-left.caption(source)
 calibration = pd.DataFrame(m["gender_calibration"])
 fig = px.line(
     calibration,

@@ -3,6 +3,8 @@
 import csv
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -16,6 +18,13 @@ from agegender.imageio import read_image  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "agegender" / "samples"
 KNOWN = json.loads((SAMPLES / "known.json").read_text())
+
+
+def run_cli(*args, env=None) -> subprocess.CompletedProcess:
+    """Run `python -m agegender ARGS...` and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "agegender", *map(str, args)], capture_output=True, text=True, timeout=600, env=env
+    )
 
 
 @pytest.fixture(scope="session")

@@ -121,6 +121,13 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def first_row(table) -> dict[str, str]:
+    """The first body row of an HTML table, keyed by its headers."""
+    headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    cells = [c.strip() for c in table.locator("tbody tr").first.locator("td, th").all_inner_texts()]
+    return dict(zip(headers, cells, strict=False))
+
+
 def test_home_page(page):
     open_page(page, "", "agegender")
     metrics = json.loads((MODELS / "metrics.json").read_text())
@@ -140,14 +147,7 @@ def test_upload_annotates_and_reports_bad_file(page, tmp_path):
     expect(table).to_be_visible(timeout=120_000)
     expect(page.get_by_text("1 face(s)")).to_be_visible()
     expect(page.locator('[data-testid="stImage"] img').first).to_be_visible()
-    headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
-    cells = dict(
-        zip(
-            headers,
-            (c.strip() for c in table.locator("tbody tr").first.locator("td, th").all_inner_texts()),
-            strict=False,
-        )
-    )
+    cells = first_row(table)
     assert 62 <= float(cells["age"]) <= 92, cells
     assert cells["gender"] == "female", cells
     no_exception(page)
@@ -169,14 +169,7 @@ def test_webcam_processes_frames(page):
         time.sleep(1)
     assert processed >= 30
     table = page.locator('[data-testid="stTable"] table').first
-    headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
-    cells = dict(
-        zip(
-            headers,
-            (c.strip() for c in table.locator("tbody tr").first.locator("td, th").all_inner_texts()),
-            strict=False,
-        )
-    )
+    cells = first_row(table)
     assert 20 <= float(cells["age"]) <= 90 and cells["gender"] in ("male", "female"), cells
     no_exception(page)
     shot(page, "webcam")

@@ -3,8 +3,6 @@
 import csv
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from agegender.model import AgeGenderModel, calibrate_temperature, summarise
 from agegender.paths import MODEL_SPEC, MODELS, imagenet_weights
 
-from .conftest import KNOWN, SAMPLES
+from .conftest import KNOWN, SAMPLES, run_cli
 
 OFFICIAL_PORTRAITS = [
     "astronaut_eileen_collins.png",
@@ -93,21 +91,7 @@ def test_calibrated_temperature_reaches_coverage():
 
 def test_evaluate_command_on_tiny_csv(sample_chips, tmp_path):
     out = tmp_path / "metrics.json"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agegender",
-            "evaluate",
-            str(sample_chips / "labels.csv"),
-            "--chips",
-            "--json",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = run_cli("evaluate", sample_chips / "labels.csv", "--chips", "--json", out)
     assert run.returncode == 0, run.stderr
     metrics = json.loads(out.read_text())
     assert EVALUATE_KEYS <= set(metrics)
@@ -118,55 +102,46 @@ def test_evaluate_command_on_tiny_csv(sample_chips, tmp_path):
     assert sum(map(sum, metrics["age_group_confusion"]["matrix"])) == metrics["n"]
 
 
-def test_evaluate_skips_unreadable_rows(sample_chips, tmp_path):
+def test_evaluate_skips_unreadable_rows_and_counts_labels_where_present(sample_chips, tmp_path):
     labels = tmp_path / "labels.csv"
     rows = list(csv.DictReader(open(sample_chips / "labels.csv")))
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / "broken.jpg").write_bytes(b"not a jpeg")
     for row in rows:
         row["path"] = str(sample_chips / row["path"])
-    rows.append({"path": "images/broken.jpg", "age": "", "gender": "female", "race": ""})
+    rows.append({"path": "images/broken.jpg", "age": "30", "gender": "female", "race": ""})
+    rows.append({**rows[0], "age": "", "gender": ""})
     with open(labels, "w", newline="") as fh:
         writer = csv.DictWriter(fh, ["path", "age", "gender", "race"])
         writer.writeheader()
         writer.writerows(rows)
-    run = subprocess.run(
-        [sys.executable, "-m", "agegender", "evaluate", str(labels), "--chips"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = tmp_path / "metrics.json"
+    run = run_cli("evaluate", labels, "--chips", "--json", out)
     assert run.returncode == 0, run.stderr
     assert "broken.jpg" in run.stderr
-    assert json.loads(run.stdout)["n"] == 2 * len(KNOWN)
+    metrics = json.loads(out.read_text())
+    assert metrics["n"] == 2 * len(KNOWN) + 1 and metrics["unreadable"] == 1
+    assert metrics["n_age"] == metrics["n_gender"] == 2 * len(KNOWN)
 
 
 @pytest.mark.skipif(not imagenet_weights().is_file(), reason="ImageNet MobileNetV2 weights not available")
 def test_training_few_steps_lowers_loss_and_saves(sample_chips, tmp_path):
     out = tmp_path / "run"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agegender",
-            "train",
-            "--data",
-            str(sample_chips),
-            "--out",
-            str(out),
-            "--epochs",
-            "4",
-            "--batch-size",
-            "4",
-            "--lr",
-            "1e-3",
-            "--input-size",
-            "96",
-            "--quiet-progress",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    run = run_cli(
+        "train",
+        "--data",
+        sample_chips,
+        "--out",
+        out,
+        "--epochs",
+        4,
+        "--batch-size",
+        4,
+        "--lr",
+        "1e-3",
+        "--input-size",
+        96,
+        "--quiet-progress",
         env={**os.environ, "AGEGENDER_CACHE": str(tmp_path)},
     )
     assert run.returncode == 0, run.stderr[-3000:]

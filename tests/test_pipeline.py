@@ -2,8 +2,6 @@
 
 import io
 import json
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -14,15 +12,9 @@ from agegender.imageio import ImageError, read_image
 from agegender.synthetic import jitter_frames, write_mp4
 from agegender.video import VideoAnalyzer, VideoError, read_frames
 
-from .conftest import KNOWN, SAMPLES
+from .conftest import KNOWN, SAMPLES, run_cli
 
 HOPPER = SAMPLES / "grace_hopper.jpg"
-
-
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "agegender", *map(str, args)], capture_output=True, text=True, timeout=300
-    )
 
 
 @pytest.fixture(scope="module")
