@@ -73,10 +73,12 @@ def make_dataset(
     batch_size: int,
     augment: bool,
     seed: int = 0,
+    shuffle: bool | None = None,
 ) -> tf.data.Dataset:
     """(chip batch, {age, gender}, {age, gender} sample weights); a missing label gets weight 0.
 
     `chips` are whole aligned chips at any square size; each is warped to out_size x out_size.
+    Order is shuffled each epoch when `shuffle` (default: when augmenting).
     """
     n, cache_size = len(chips), chips.shape[1]
     rng = np.random.default_rng(seed)
@@ -111,7 +113,7 @@ def make_dataset(
         return images, labels, sample_weights
 
     ds = tf.data.Dataset.range(n)
-    if augment:
+    if augment if shuffle is None else shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size).map(load, num_parallel_calls=1).map(transform, num_parallel_calls=1)
     return ds.prefetch(2)

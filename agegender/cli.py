@@ -31,6 +31,27 @@ def _train(args) -> int:
     return 0
 
 
+def _finalize(args) -> int:
+    import keras
+
+    from .network import build_model
+    from .train import SPEC_FILE, finalize
+
+    candidates = {}
+    for source in map(Path, args.sources):
+        if source.name.endswith(".weights.h5"):
+            model = build_model(args.input_size)
+            model.load_weights(source)
+        else:
+            model = keras.saving.load_model(source, compile=False)
+        candidates[source.name] = model
+    spec_path = Path(args.out) / SPEC_FILE
+    info = json.loads(spec_path.read_text()).get("training", {}) if spec_path.is_file() else {}
+    spec = finalize(candidates, args.out, args.data, info)
+    print(json.dumps(spec["training"], indent=2))
+    return 0
+
+
 def _evaluate(args) -> int:
     from .evaluate import evaluate
 
@@ -117,6 +138,16 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     r.set_defaults(func=_predict)
+
+    f = sub.add_parser(
+        "finalize",
+        help="recalibrate batch-norm statistics of trained weights, pick the best on dev, write the shipped model",
+    )
+    f.add_argument("sources", nargs="+", help="candidate models: .keras files or .weights.h5 files")
+    f.add_argument("--out", required=True, help="folder for agegender.keras and agegender.json")
+    f.add_argument("--data", default=str(data_root() / "utkface"), help="folder with labels.csv and splits/")
+    f.add_argument("--input-size", type=int, default=128, help="input size of .weights.h5 candidates")
+    f.set_defaults(func=_finalize)
 
     e = sub.add_parser("evaluate", help="score the model on a labelled CSV and write a metrics JSON")
     e.add_argument("labels", help="CSV with path,age,gender[,race] columns")

@@ -16,8 +16,10 @@ MODEL_FILE = "agegender.keras"
 SPEC_FILE = "agegender.json"
 
 
-def _folder_set(folder: Path, split: str):
-    return read_labels(folder / "labels.csv", folder, folder / "splits" / f"{split}.txt")
+def _splits(folder: Path, limit: int | None = None):
+    """The train and dev sets of a UTKFace-layout folder, optionally only their first `limit` rows."""
+    sets = [read_labels(folder / "labels.csv", folder, folder / "splits" / f"{s}.txt") for s in ("train", "dev")]
+    return [s.subset(range(min(limit, len(s)))) if limit else s for s in sets]
 
 
 def _best_so_far(history: Path, monitor: str) -> float:
@@ -78,7 +80,6 @@ def train(
     Writes `history.csv`, `best.keras`, and at the end the shipped pair `agegender.keras` + `agegender.json`.
     """
     import keras
-    import tensorflow as tf
 
     from .augment import balancing_weights, make_dataset
     from .dataset import load_chips
@@ -87,12 +88,7 @@ def train(
     data_dir, out = Path(data_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
-    train_set, dev_set = _folder_set(data_dir, "train"), _folder_set(data_dir, "dev")
-    if limit:
-        train_set, dev_set = (
-            train_set.subset(range(min(limit, len(train_set)))),
-            dev_set.subset(range(min(limit, len(dev_set)))),
-        )
+    train_set, dev_set = _splits(data_dir, limit)
     cache_size = int(round(input_size * 1.25))
     started = time.time()
     train_chips, dev_chips = load_chips(train_set, cache_size), load_chips(dev_set, cache_size)
@@ -139,30 +135,103 @@ def train(
             best,
         ],
     )
-    final = keras.saving.load_model(out / "best.keras", compile=False) if (out / "best.keras").is_file() else model
-    final.save(out / MODEL_FILE)
-    forward = tf.function(lambda x: final(x, training=False))
-    outputs = [forward(images) for images, _, _ in dev_ds]
-    probs = np.concatenate([o["age"].numpy() for o in outputs])
-    valid = ~np.isnan(dev_set.ages)
-    temperature = calibrate_temperature(probs[valid], dev_set.ages[valid]) if valid.sum() >= 20 else 1.0
-    mean = summarise(probs)[0]
-    dev_mae = float(np.nanmean(np.abs(mean - dev_set.ages))) if valid.any() else None
-    return write_spec(
-        out,
+    candidates = {"last epoch": model}
+    if (out / "best.keras").is_file():
+        candidates["best dev epoch"] = keras.saving.load_model(out / "best.keras", compile=False)
+    info = {
+        "data": str(data_dir.name),
+        "train_images": len(train_set),
+        "dev_images": len(dev_set),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "imagenet_init": bool(weights),
+        "fit_seconds": round(time.time() - started, 1),
+    }
+    return finalize(candidates, out, data_dir, info, limit=limit)
+
+
+def _layers(layer):
+    for child in getattr(layer, "layers", []):
+        yield child
+        yield from _layers(child)
+
+
+def recalibrate_batchnorm(model, batches) -> None:
+    """Re-estimate every BatchNormalization layer's moving statistics as the plain mean over `batches`.
+
+    Keras' MobileNetV2 uses momentum 0.999, so while fine-tuning moves the weights the moving statistics
+    lag far behind them (measured mid-training: dev MAE 8.9 with them, 5.3 with batch statistics).
+    Dropout is switched off meanwhile, so the statistics match inference.
+    """
+    import keras
+
+    norms = [layer for layer in _layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    dropouts = [layer for layer in _layers(model) if isinstance(layer, keras.layers.Dropout)]
+    momenta, rates = [n.momentum for n in norms], [d.rate for d in dropouts]
+    for d in dropouts:
+        d.rate = 0.0
+    for k, images in enumerate(batches):
+        for n in norms:
+            n.momentum = k / (k + 1)
+        model(images, training=True)
+    for n, momentum in zip(norms, momenta, strict=True):
+        n.momentum = momentum
+    for d, rate in zip(dropouts, rates, strict=True):
+        d.rate = rate
+
+
+def finalize(candidates: dict, out_dir, data_dir, info: dict, bn_batches: int = 150, limit: int | None = None) -> dict:
+    """Recalibrate each candidate model's batch-norm statistics on training chips, keep the one with the lowest
+    dev MAE, calibrate its 90% interval on dev, and write the shipped `agegender.keras` + `agegender.json`."""
+    import tensorflow as tf
+
+    from .augment import make_dataset
+    from .dataset import load_chips
+
+    out, data_dir = Path(out_dir), Path(data_dir)
+    started = time.time()
+    train_set, dev_set = _splits(data_dir, limit)
+    input_size = int(next(iter(candidates.values())).input_shape[1])
+    cache_size = int(round(input_size * 1.25))
+    ones = np.ones(len(train_set), np.float32)
+    train_ds = make_dataset(
+        load_chips(train_set, cache_size),
+        train_set.ages,
+        train_set.genders,
+        ones,
         input_size,
-        temperature,
-        {
-            "training": {
-                "data": str(data_dir.name),
-                "train_images": len(train_set),
-                "dev_images": len(dev_set),
-                "epochs": epochs,
-                "batch_size": batch_size,
-                "learning_rate": learning_rate,
-                "imagenet_init": bool(weights),
-                "seconds": round(time.time() - started, 1),
-                "dev_age_mae": dev_mae,
-            }
-        },
+        64,
+        augment=False,
+        shuffle=True,
     )
+    dev_ds = make_dataset(
+        load_chips(dev_set, cache_size),
+        dev_set.ages,
+        dev_set.genders,
+        np.ones(len(dev_set), np.float32),
+        input_size,
+        128,
+        augment=False,
+    )
+    valid = ~np.isnan(dev_set.ages)
+    scored = {}
+    for name, model in candidates.items():
+        recalibrate_batchnorm(model, (images for images, _, _ in train_ds.take(bn_batches)))
+        forward = tf.function(lambda x, model=model: model(x, training=False))
+        probs = np.concatenate([forward(images)["age"].numpy() for images, _, _ in dev_ds])
+        mae = float(np.mean(np.abs(summarise(probs)[0][valid] - dev_set.ages[valid]))) if valid.any() else 0.0
+        scored[name] = (mae, model, probs)
+        print(f"{name}: dev age MAE {mae:.3f} after batch-norm recalibration")
+    chosen = min(scored, key=lambda name: scored[name][0])
+    mae, model, probs = scored[chosen]
+    model.save(out / MODEL_FILE)
+    temperature = calibrate_temperature(probs[valid], dev_set.ages[valid]) if valid.sum() >= 20 else 1.0
+    info = {
+        **info,
+        "selected": chosen,
+        "dev_age_mae": mae,
+        "batchnorm_recalibration_batches": bn_batches,
+        "finalize_seconds": round(time.time() - started, 1),
+    }
+    return write_spec(out, input_size, temperature, {"training": info})
