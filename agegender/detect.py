@@ -54,7 +54,7 @@ class RetinaFace:
         self,
         score_threshold: float = 0.6,
         nms_threshold: float = 0.4,
-        max_side: int | None = 1920,
+        max_side: int | None = 4096,
         threads: int = 1,
         model_path=MODELS / "retinaface_mnet025.onnx",
     ):

@@ -43,7 +43,8 @@ class Estimator:
 
     The model and the detector are loaded once, at construction. `min_face` drops faces narrower
     than that many pixels (or scoring under `score_threshold`); `flip` averages each face with its
-    mirror image. `with_options` gives a copy with other settings that shares the loaded models.
+    mirror image. Photos are searched at full resolution up to `max_side` pixels (larger ones are
+    downscaled for detection only). `with_options` gives a copy with other settings sharing the models.
     """
 
     DETECTOR_FLOOR = 0.3
@@ -55,7 +56,7 @@ class Estimator:
         score_threshold: float = 0.6,
         min_face: float = 0.0,
         flip: bool = False,
-        max_side: int | None = 1920,
+        max_side: int | None = 4096,
     ):
         self.model = AgeGenderModel(model_spec)
         floor = min(score_threshold, self.DETECTOR_FLOOR)
