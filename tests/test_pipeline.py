@@ -95,6 +95,17 @@ def test_awkward_pixel_formats(estimator, hopper_face, mode):
     assert abs(faces[0].age - hopper_face.age) < 10
 
 
+def test_huge_image(estimator, hopper_face):
+    canvas = np.full((4000, 6000, 3), 128, np.uint8)
+    portrait = cv2.resize(read_image(HOPPER), (1024, 1200))
+    canvas[1000:2200, 3000:4024] = portrait
+    faces = estimator.analyze(canvas)
+    assert len(faces) == 1
+    x1, y1, x2, y2 = faces[0].box
+    assert 3000 < x1 < x2 < 4024 and 1000 < y1 < y2 < 2200
+    assert abs(faces[0].age - hopper_face.age) < 10
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [(b"", "empty"), (b"this is plain text, not a picture", "not an image"), ("truncated", "corrupt or truncated")],
