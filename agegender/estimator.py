@@ -2,6 +2,7 @@
 
 import copy
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -95,10 +96,7 @@ class Estimator:
         ]
         out = self.model.predict(np.concatenate(chips), flip=self.flip)
         bounds = np.cumsum([0] + [len(f) for f in found])
-        return [
-            (f, ModelOutput(*(col[a:b] for col in vars(out).values())))
-            for f, a, b in zip(found, bounds[:-1], bounds[1:], strict=True)
-        ]
+        return [(f, out[a:b]) for f, a, b in zip(found, bounds[:-1], bounds[1:], strict=True)]
 
     def analyze(self, image, bgr: bool = False) -> list[Face]:
         """Faces in one image: a path, bytes, file object, PIL image or array (RGB, or BGR with `bgr`)."""
@@ -107,7 +105,7 @@ class Estimator:
     def analyze_batch(self, images, bgr: bool = False, sources=None) -> list[ImageResult]:
         """Results for several images or frames, with one model call for all of their faces."""
         arrays = [read_image(image, bgr=bgr) for image in images]
-        sources = sources or [image if isinstance(image, str) else "" for image in images]
+        sources = sources or [str(image) if isinstance(image, str | Path) else "" for image in images]
         return [
             ImageResult(str(src), arr.shape[1], arr.shape[0], make_faces(found, out))
             for src, arr, (found, out) in zip(sources, arrays, self.analyze_arrays(arrays), strict=True)

@@ -24,6 +24,11 @@ class ModelOutput:
     def __len__(self) -> int:
         return len(self.age)
 
+    def __getitem__(self, index) -> "ModelOutput":
+        return ModelOutput(
+            self.age[index], self.age_std[index], self.age_low[index], self.age_high[index], self.p_female[index]
+        )
+
 
 def _quantile(cdf: np.ndarray, q: float) -> np.ndarray:
     """Linear-interpolated quantile (in years) of each row's age distribution given its CDF."""
