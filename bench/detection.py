@@ -53,6 +53,7 @@ def main() -> None:
     p.add_argument("--data", default=str(data_root() / "widerface_dev"))
     p.add_argument("--thresholds", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9")
     p.add_argument("--detector", default="retinaface")
+    p.add_argument("--min-face", type=float, default=0.0, help="drop detections narrower than this (pixels)")
     p.add_argument("--out", default=Path(__file__).parent / "results" / "detection.json")
     args = p.parse_args()
     folder = Path(args.data)
@@ -71,7 +72,7 @@ def main() -> None:
         counts = defaultdict(int)
         for path, faces in truth.items():
             found = detections[path]
-            keep = found.scores >= threshold
+            keep = (found.scores >= threshold) & (found.widths >= args.min_face)
             outcome, taken = match(found.boxes[keep], found.scores[keep], faces)
             counts["tp"] += outcome.count("tp")
             counts["fp"] += outcome.count("fp")
