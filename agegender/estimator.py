@@ -15,12 +15,16 @@ from .paths import MODEL_SPEC
 from .results import GENDER_LABELS, Face, ImageResult
 
 
-def make_faces(found: Detections, out: ModelOutput, track_ids=None) -> list[Face]:
-    """Faces from detections and the model's output rows for them (same order), with optional track ids."""
+def make_faces(found: Detections, out: ModelOutput, track_ids=None, female=None) -> list[Face]:
+    """Faces from detections and the model's output rows for them (same order).
+
+    Optional per-face track ids, and the gender to show (True = female) where a tracker decided it;
+    otherwise gender is P(female) >= 0.5. The probability given is always that of the gender shown.
+    """
     faces = []
     for i in range(len(found)):
         p_female = float(out.p_female[i])
-        female = p_female >= 0.5
+        is_female = p_female >= 0.5 if female is None else bool(female[i])
         faces.append(
             Face(
                 box=tuple(float(v) for v in found.boxes[i]),
@@ -31,8 +35,8 @@ def make_faces(found: Detections, out: ModelOutput, track_ids=None) -> list[Face
                 age_low=float(out.age_low[i]),
                 age_high=float(out.age_high[i]),
                 age_group=age_group(out.age[i]),
-                gender=GENDER_LABELS[int(female)],
-                gender_probability=p_female if female else 1.0 - p_female,
+                gender=GENDER_LABELS[int(is_female)],
+                gender_probability=p_female if is_female else 1.0 - p_female,
                 track_id=None if track_ids is None else int(track_ids[i]),
             )
         )

@@ -25,6 +25,7 @@ class _Track:
     track_id: int
     box: np.ndarray
     state: dict
+    female: bool
     hits: int = 1
     missed: int = 0
 
@@ -33,13 +34,16 @@ class FaceTracker:
     """Greedy IoU tracker with exponential smoothing of each track's age and gender.
 
     A track's estimates are the running mean of its first `1/alpha` frames, then an exponential
-    moving average with weight `alpha`; a track unseen for `max_missed` updates is dropped.
+    moving average with weight `alpha`. Its gender changes only when the smoothed P(female) crosses
+    0.5 by more than `hysteresis`, so an uncertain face does not flicker. A track unseen for
+    `max_missed` updates is dropped.
     """
 
-    def __init__(self, iou_threshold: float = 0.3, alpha: float = 0.1, max_missed: int = 15):
+    def __init__(self, iou_threshold: float = 0.3, alpha: float = 0.1, max_missed: int = 15, hysteresis: float = 0.1):
         self.iou_threshold = iou_threshold
         self.alpha = alpha
         self.max_missed = max_missed
+        self.hysteresis = hysteresis
         self._tracks: list[_Track] = []
         self._next_id = 1
 
@@ -59,11 +63,12 @@ class FaceTracker:
                 pairs[t] = d
         return pairs
 
-    def update(self, found: Detections, out: ModelOutput) -> tuple[np.ndarray, ModelOutput]:
-        """Track ids for this frame's faces and their smoothed estimates (same order as `found`)."""
+    def update(self, found: Detections, out: ModelOutput) -> tuple[ModelOutput, np.ndarray, np.ndarray]:
+        """Smoothed estimates, track ids and gender to show (True = female) of this frame's faces (as `found`)."""
         current = {name: np.asarray(getattr(out, name), np.float64) for name in _SMOOTHED}
         pairs = self._match(found.boxes)
         ids = np.zeros(len(found), dtype=int)
+        female = current["p_female"] >= 0.5
         smoothed = {name: values.copy() for name, values in current.items()}
         matched = set(pairs.values())
         for t, track in enumerate(self._tracks):
@@ -78,12 +83,15 @@ class FaceTracker:
             for name in _SMOOTHED:
                 track.state[name] += weight * (current[name][d] - track.state[name])
                 smoothed[name][d] = track.state[name]
+            if abs(track.state["p_female"] - 0.5) > self.hysteresis:
+                track.female = bool(track.state["p_female"] > 0.5)
             ids[d] = track.track_id
+            female[d] = track.female
         for d in range(len(found)):
             if d not in matched:
                 state = {name: float(current[name][d]) for name in _SMOOTHED}
-                self._tracks.append(_Track(self._next_id, found.boxes[d].astype(np.float64), state))
+                self._tracks.append(_Track(self._next_id, found.boxes[d].astype(np.float64), state, bool(female[d])))
                 ids[d] = self._next_id
                 self._next_id += 1
         self._tracks = [t for t in self._tracks if t.missed <= self.max_missed]
-        return ids, ModelOutput(**smoothed)
+        return ModelOutput(**smoothed), ids, female

@@ -63,7 +63,6 @@ class VideoAnalyzer:
         """Results for consecutive RGB frames; all their faces go through the model as one batch."""
         results = []
         for frame, index, (found, out) in zip(frames, indices, self.estimator.analyze_arrays(frames), strict=True):
-            ids, smoothed = self.tracker.update(found, out)
-            faces = make_faces(found, smoothed, ids)
+            faces = make_faces(found, *self.tracker.update(found, out))
             results.append(ImageResult(source, frame.shape[1], frame.shape[0], faces, frame=index))
         return results

@@ -41,8 +41,7 @@ def main() -> None:
         shown, raw = [], []
         for begin in range(0, n, 8):
             for found, out in estimator.analyze_arrays(frames[begin : begin + 8]):
-                ids, smoothed = tracker.update(found, out)
-                faces = make_faces(found, smoothed, ids)
+                faces = make_faces(found, *tracker.update(found, out))
                 shown.append(faces[0] if faces else None)
                 raw.append((float(out.age[0]), float(out.p_female[0])) if len(found) else None)
         settled = [f for f in shown[args.fps :] if f is not None]
