@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 
 CHIP_SIZE = 200
+LANDMARK_ORDER = ("eye (image left)", "eye (image right)", "nose", "mouth (image left)", "mouth (image right)")
 # Mean landmark positions on UTKFace's 200x200 chips, measured by bench/chip_template.py
 # (RetinaFace on 2,000 training chips, all detected; order as in detect.Detections).
 CHIP_TEMPLATE = np.array(

@@ -91,13 +91,14 @@ class Estimator:
         found = self.detector.detect(image)
         return found[(found.scores >= self.score_threshold) & (found.widths >= self.min_face)]
 
+    def align(self, image: np.ndarray, found: Detections) -> np.ndarray:
+        """Model-input chips of the detected faces, in the model's own chip geometry."""
+        return align_faces(image, found.landmarks, self.model.input_size, self.template, self.model.chip_size)
+
     def analyze_arrays(self, images: list[np.ndarray]) -> list[tuple[Detections, ModelOutput]]:
         """Detections and model outputs for RGB frames; all their faces go through the model as one batch."""
         found = [self.detect(image) for image in images]
-        chips = [
-            align_faces(image, f.landmarks, self.model.input_size, self.template, self.model.chip_size)
-            for image, f in zip(images, found, strict=True)
-        ]
+        chips = [self.align(image, f) for image, f in zip(images, found, strict=True)]
         out = self.model.predict(np.concatenate(chips), flip=self.flip)
         bounds = np.cumsum([0] + [len(f) for f in found])
         return [(f, out[a:b]) for f, a, b in zip(found, bounds[:-1], bounds[1:], strict=True)]

@@ -5,7 +5,6 @@ import sys
 import numpy as np
 
 from . import __version__
-from .align import align_faces
 from .dataset import ImageError, load_chip, read_labels
 from .imageio import read_image
 from .metrics import compute_metrics
@@ -39,11 +38,7 @@ def _chips_from_photos(faces, estimator):
             undetected += 1
             continue
         largest = found[[int(np.argmax(found.widths))]]
-        chips.append(
-            align_faces(
-                image, largest.landmarks, estimator.model.input_size, estimator.template, estimator.model.chip_size
-            )[0]
-        )
+        chips.append(estimator.align(image, largest)[0])
         kept.append(i)
     return chips, kept, failed, undetected
 

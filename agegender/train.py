@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .align import CHIP_SIZE, CHIP_TEMPLATE
+from .align import CHIP_SIZE, CHIP_TEMPLATE, LANDMARK_ORDER
 from .dataset import read_labels
 from .model import calibrate_temperature, summarise
 
 MODEL_FILE = "agegender.keras"
+CACHE_SCALE = 1.25  # chips are cached this much larger than the input, so zoom augmentation keeps detail
 SPEC_FILE = "agegender.json"
 
 
@@ -20,6 +21,16 @@ def _splits(folder: Path, limit: int | None = None):
     """The train and dev sets of a UTKFace-layout folder, optionally only their first `limit` rows."""
     sets = [read_labels(folder / "labels.csv", folder, folder / "splits" / f"{s}.txt") for s in ("train", "dev")]
     return [s.subset(range(min(limit, len(s)))) if limit else s for s in sets]
+
+
+def _plain_dataset(faces, input_size: int, batch_size: int, shuffle: bool = False):
+    """Un-augmented batches of a face set's cached chips, every sample weighted 1."""
+    from .augment import make_dataset
+    from .dataset import load_chips
+
+    chips = load_chips(faces, int(round(input_size * CACHE_SCALE)))
+    ones = np.ones(len(faces), np.float32)
+    return make_dataset(chips, faces.ages, faces.genders, ones, input_size, batch_size, augment=False, shuffle=shuffle)
 
 
 def _best_so_far(history: Path, monitor: str) -> float:
@@ -42,13 +53,7 @@ def write_spec(out: Path, input_size: int, temperature: float, extra: dict) -> d
             "size": CHIP_SIZE,
             "description": "UTKFace aligned & cropped chip; the whole chip is resized to input_size",
             "landmarks": CHIP_TEMPLATE.round(2).tolist(),
-            "landmarks_order": [
-                "eye (image left)",
-                "eye (image right)",
-                "nose",
-                "mouth (image left)",
-                "mouth (image right)",
-            ],
+            "landmarks_order": list(LANDMARK_ORDER),
         },
         "outputs": {
             "age": "softmax over ages 0..100 (index = years); estimate = mean, spread = sd",
@@ -89,11 +94,10 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
     train_set, dev_set = _splits(data_dir, limit)
-    cache_size = int(round(input_size * 1.25))
+    cache_size = int(round(input_size * CACHE_SCALE))
     started = time.time()
-    train_chips, dev_chips = load_chips(train_set, cache_size), load_chips(dev_set, cache_size)
     train_ds = make_dataset(
-        train_chips,
+        load_chips(train_set, cache_size),
         train_set.ages,
         train_set.genders,
         balancing_weights(train_set.ages),
@@ -102,9 +106,7 @@ def train(
         augment=True,
         seed=seed,
     )
-    dev_ds = make_dataset(
-        dev_chips, dev_set.ages, dev_set.genders, np.ones(len(dev_set), np.float32), input_size, 128, augment=False
-    )
+    dev_ds = _plain_dataset(dev_set, input_size, 128)
     steps = int(np.ceil(len(train_set) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=learning_rate / 20,
@@ -186,34 +188,12 @@ def finalize(candidates: dict, out_dir, data_dir, info: dict, bn_batches: int = 
     dev MAE, calibrate its 90% interval on dev, and write the shipped `agegender.keras` + `agegender.json`."""
     import tensorflow as tf
 
-    from .augment import make_dataset
-    from .dataset import load_chips
-
     out, data_dir = Path(out_dir), Path(data_dir)
     started = time.time()
     train_set, dev_set = _splits(data_dir, limit)
     input_size = int(next(iter(candidates.values())).input_shape[1])
-    cache_size = int(round(input_size * 1.25))
-    ones = np.ones(len(train_set), np.float32)
-    train_ds = make_dataset(
-        load_chips(train_set, cache_size),
-        train_set.ages,
-        train_set.genders,
-        ones,
-        input_size,
-        64,
-        augment=False,
-        shuffle=True,
-    )
-    dev_ds = make_dataset(
-        load_chips(dev_set, cache_size),
-        dev_set.ages,
-        dev_set.genders,
-        np.ones(len(dev_set), np.float32),
-        input_size,
-        128,
-        augment=False,
-    )
+    train_ds = _plain_dataset(train_set, input_size, 64, shuffle=True)
+    dev_ds = _plain_dataset(dev_set, input_size, 128)
     valid = ~np.isnan(dev_set.ages)
     scored = {}
     for name, model in candidates.items():

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from agegender.align import LANDMARK_ORDER
 from agegender.dataset import utkface
 from agegender.detect import get_detector
 from agegender.imageio import read_image
@@ -41,7 +42,7 @@ def main() -> None:
         "landmarks_mean": np.round(points.mean(axis=0), 2).tolist(),
         "landmarks_median": np.round(np.median(points, axis=0), 2).tolist(),
         "landmarks_std": np.round(points.std(axis=0), 2).tolist(),
-        "order": ["eye (image left)", "eye (image right)", "nose", "mouth (image left)", "mouth (image right)"],
+        "order": list(LANDMARK_ORDER),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

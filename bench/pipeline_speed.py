@@ -15,7 +15,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from agegender.align import align_faces
 from agegender.batch import BatchRunner, RowWriter
 from agegender.estimator import Estimator, make_faces
 from agegender.imageio import read_image
@@ -52,7 +51,7 @@ def stage_times(estimator: Estimator, jpeg: bytes, repeats: int) -> dict:
         t1 = time.perf_counter()
         found = estimator.detect(image)
         t2 = time.perf_counter()
-        chips = align_faces(image, found.landmarks, estimator.model.input_size, estimator.template)
+        chips = estimator.align(image, found)
         t3 = time.perf_counter()
         out = estimator.model.predict(chips)
         t4 = time.perf_counter()
