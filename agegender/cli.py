@@ -19,12 +19,14 @@ def _train(args) -> int:
         args.data,
         args.out,
         weights=weights,
+        init=args.init,
         input_size=args.input_size,
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.lr,
         limit=args.limit,
         seed=args.seed,
+        balance=args.balance,
         verbose=2 if args.quiet_progress else 1,
     )
     print(json.dumps(spec["training"], indent=2))
@@ -110,12 +112,16 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--weights", default=str(imagenet_weights()), help="ImageNet MobileNetV2 weights (.h5) to start from, or 'none'"
     )
+    t.add_argument("--init", metavar="MODEL", help="fine-tune this saved .keras model further instead of ImageNet")
     t.add_argument("--input-size", type=int, default=128, help="model input size in pixels (default 128)")
     t.add_argument("--epochs", type=int, default=18)
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (cosine schedule, 1 warm-up epoch)")
     t.add_argument("--limit", type=int, help="use only the first N train and dev images (smoke runs)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument(
+        "--balance", type=float, default=0.5, help="power of the age-balancing sample weights (0 = none; default 0.5)"
+    )
     t.add_argument("--quiet-progress", action="store_true", help="one line per epoch instead of a progress bar")
     t.set_defaults(func=_train)
 

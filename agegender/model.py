@@ -80,32 +80,44 @@ class AgeGenderModel:
         self.chip_size = int(chip.get("size", 200))
         self.chip_template = np.asarray(chip["landmarks"], np.float64) if "landmarks" in chip else None
         self.keras_model = keras.saving.load_model(self.spec_path.parent / self.spec["model_file"], compile=False)
-        signature = [tf.TensorSpec([None, self.input_size, self.input_size, 3], tf.float32)]
+        signature = [tf.TensorSpec([None, self.input_size, self.input_size, 3], tf.uint8)]
         net = self.keras_model
-        self._forward = tf.function(lambda x: net(x, training=False), input_signature=signature)
+
+        def forward(chips):
+            out = net(tf.cast(chips, tf.float32), training=False)
+            return out["age"], out["gender"][:, 0]
+
+        def forward_flip(chips):
+            n = tf.shape(chips)[0]
+            age, gender = forward(tf.concat([chips, tf.reverse(chips, [2])], 0))
+            return (age[:n] + age[n:]) / 2, (gender[:n] + gender[n:]) / 2
+
+        self._forward = {
+            False: tf.function(forward, input_signature=signature),
+            True: tf.function(forward_flip, input_signature=signature),
+        }
 
     @property
     def version(self) -> str:
         return str(self.spec.get("version", "unknown"))
 
     def distributions(self, chips: np.ndarray, flip: bool = False):
-        """Age distributions [N, 101] and P(female) [N] for uint8 chips [N, S, S, 3]."""
+        """Age distributions [N, 101] and P(female) [N] for uint8 chips [N, S, S, 3].
+
+        With `flip`, each chip and its mirror image go through the network in the same call and are averaged.
+        """
         chips = np.asarray(chips)
         if chips.ndim != 4 or chips.shape[1:] != (self.input_size, self.input_size, 3):
             raise ValueError(f"chips must be [N, {self.input_size}, {self.input_size}, 3], got {chips.shape}")
+        if chips.dtype != np.uint8:
+            chips = np.clip(np.rint(chips), 0, 255).astype(np.uint8)
         if len(chips) == 0:
             return np.zeros((0, 101), np.float32), np.zeros(0, np.float32)
         ages, genders = [], []
         for start in range(0, len(chips), self.batch_size):
-            batch = chips[start : start + self.batch_size].astype(np.float32)
-            out = self._forward(batch)
-            age, gender = out["age"].numpy(), out["gender"].numpy()[:, 0]
-            if flip:
-                flipped = self._forward(np.ascontiguousarray(batch[:, :, ::-1]))
-                age = (age + flipped["age"].numpy()) / 2
-                gender = (gender + flipped["gender"].numpy()[:, 0]) / 2
-            ages.append(age)
-            genders.append(gender)
+            age, gender = self._forward[bool(flip)](chips[start : start + self.batch_size])
+            ages.append(age.numpy())
+            genders.append(gender.numpy())
         return np.concatenate(ages), np.concatenate(genders)
 
     def predict(self, chips: np.ndarray, flip: bool = False) -> ModelOutput:

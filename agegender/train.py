@@ -72,15 +72,20 @@ def train(
     data_dir,
     out_dir,
     weights=None,
+    init=None,
     input_size: int = 128,
     epochs: int = 18,
     batch_size: int = 64,
     learning_rate: float = 5e-4,
     limit: int | None = None,
     seed: int = 0,
+    balance: float = 0.5,
     verbose: int = 1,
 ) -> dict:
     """Train on `splits/train.txt`, select on `splits/dev.txt`; resumes from `out_dir/backup` if present.
+
+    `init` is a saved `.keras` model to fine-tune further instead of starting from ImageNet `weights`;
+    `balance` is the power of the age-balancing sample weights (0 = none).
 
     Writes `history.csv`, `best.keras`, and at the end the shipped pair `agegender.keras` + `agegender.json`.
     """
@@ -94,13 +99,15 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
     train_set, dev_set = _splits(data_dir, limit)
+    model = keras.saving.load_model(init, compile=False) if init else build_model(input_size, weights)
+    input_size = int(model.input_shape[1])
     cache_size = int(round(input_size * CACHE_SCALE))
     started = time.time()
     train_ds = make_dataset(
         load_chips(train_set, cache_size),
         train_set.ages,
         train_set.genders,
-        balancing_weights(train_set.ages),
+        balancing_weights(train_set.ages, power=balance),
         input_size,
         batch_size,
         augment=True,
@@ -115,7 +122,6 @@ def train(
         warmup_target=learning_rate,
         warmup_steps=steps,
     )
-    model = build_model(input_size, weights)
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
         loss={"age": age_loss, "gender": keras.losses.BinaryCrossentropy(label_smoothing=0.05)},
@@ -147,7 +153,9 @@ def train(
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
-        "imagenet_init": bool(weights),
+        "imagenet_init": bool(weights) and not init,
+        "init": Path(init).name if init else None,
+        "balance_power": balance,
         "fit_seconds": round(time.time() - started, 1),
     }
     return finalize(candidates, out, data_dir, info, limit=limit)
