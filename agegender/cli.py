@@ -49,7 +49,7 @@ def _finalize(args) -> int:
         candidates[source.name] = model
     spec_path = Path(args.out) / SPEC_FILE
     info = json.loads(spec_path.read_text()).get("training", {}) if spec_path.is_file() else {}
-    spec = finalize(candidates, args.out, args.data, info)
+    spec = finalize(candidates, args.out, args.data, info, flip=args.flip)
     print(json.dumps(spec["training"], indent=2))
     return 0
 
@@ -140,7 +140,11 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--min-face", type=float, default=0.0, metavar="PX", help="ignore faces narrower than this")
     r.add_argument("--threshold", type=float, default=0.6, help="face detection score threshold (default 0.6)")
     r.add_argument("--detector", default="retinaface", help="face detector backend (default retinaface)")
-    r.add_argument("--flip", action="store_true", help="average each face with its mirror image (slower)")
+    r.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        help="average each face with its mirror image (default: as the model spec says; on for the shipped model)",
+    )
     r.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     r.set_defaults(func=_predict)
@@ -153,6 +157,12 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True, help="folder for agegender.keras and agegender.json")
     f.add_argument("--data", default=str(data_root() / "utkface"), help="folder with labels.csv and splits/")
     f.add_argument("--input-size", type=int, default=128, help="input size of .weights.h5 candidates")
+    f.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve with flip test-time augmentation: select and calibrate on dev that way (default: on)",
+    )
     f.set_defaults(func=_finalize)
 
     e = sub.add_parser("evaluate", help="score the model on a labelled CSV and write a metrics JSON")
@@ -167,7 +177,11 @@ def parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--json", help="write the full metrics here")
     e.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
-    e.add_argument("--flip", action="store_true", help="average with the mirrored image (test-time augmentation)")
+    e.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        help="average with the mirrored image (default: as the model spec says; on for the shipped model)",
+    )
     e.set_defaults(func=_evaluate)
     return p
 

@@ -48,8 +48,9 @@ class Estimator:
 
     The model and the detector are loaded once, at construction. `min_face` drops faces narrower
     than that many pixels (or scoring under `score_threshold`); `flip` averages each face with its
-    mirror image. Photos are searched at full resolution up to `max_side` pixels (larger ones are
-    downscaled for detection only). `with_options` gives a copy with other settings sharing the models.
+    mirror image (None: as the model spec says). Photos are searched at full resolution up to `max_side`
+    pixels (larger ones are downscaled for detection only). `with_options` gives a copy with other
+    settings sharing the models.
     """
 
     DETECTOR_FLOOR = 0.3
@@ -60,7 +61,7 @@ class Estimator:
         detector: str = "retinaface",
         score_threshold: float = 0.6,
         min_face: float = 0.0,
-        flip: bool = False,
+        flip: bool | None = None,
         max_side: int | None = 4096,
     ):
         self.model = AgeGenderModel(model_spec)

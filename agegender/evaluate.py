@@ -43,11 +43,12 @@ def _chips_from_photos(faces, estimator):
     return chips, kept, failed, undetected
 
 
-def evaluate(labels, root=None, split=None, chips: bool = True, spec=MODEL_SPEC, flip: bool = False) -> dict:
+def evaluate(labels, root=None, split=None, chips: bool = True, spec=MODEL_SPEC, flip: bool | None = None) -> dict:
     """Metrics of the model on a labelled CSV.
 
     `chips`: the images are aligned face chips (UTKFace). Otherwise each is a photo run through
-    detect + align, scoring its largest face, and `detected_fraction` is added.
+    detect + align, scoring its largest face, and `detected_fraction` is added. `flip` None serves the
+    model as its spec says.
     """
     faces = read_labels(labels, root, split)
     if chips:
@@ -71,7 +72,7 @@ def evaluate(labels, root=None, split=None, chips: bool = True, spec=MODEL_SPEC,
         "data": str(labels),
         "split": str(split) if split else None,
         "mode": "chips" if chips else "photos",
-        "flip_tta": flip,
+        "flip_tta": model.flip if flip is None else flip,
         "model_version": model.version,
         "package_version": __version__,
         "unreadable": len(failed),

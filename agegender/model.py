@@ -65,7 +65,10 @@ def calibrate_temperature(probs: np.ndarray, ages: np.ndarray, level: float = IN
 
 
 class AgeGenderModel:
-    """The Keras model in `models/` with its spec; `predict` takes uint8 RGB chips of the spec's input size."""
+    """The Keras model in `models/` with its spec; `predict` takes uint8 RGB chips of the spec's input size.
+
+    `flip` (flip test-time augmentation) defaults to the spec's `flip_tta`, the way the model is served.
+    """
 
     def __init__(self, spec_path=MODEL_SPEC, batch_size: int = 64):
         import keras
@@ -75,6 +78,7 @@ class AgeGenderModel:
         self.spec = json.loads(self.spec_path.read_text())
         self.input_size = int(self.spec["input_size"])
         self.temperature = float(self.spec.get("age_temperature", 1.0))
+        self.flip = bool(self.spec.get("flip_tta", False))
         self.batch_size = batch_size
         chip = self.spec.get("chip", {})
         self.chip_size = int(chip.get("size", 200))
@@ -101,7 +105,7 @@ class AgeGenderModel:
     def version(self) -> str:
         return str(self.spec.get("version", "unknown"))
 
-    def distributions(self, chips: np.ndarray, flip: bool = False):
+    def distributions(self, chips: np.ndarray, flip: bool | None = None):
         """Age distributions [N, 101] and P(female) [N] for uint8 chips [N, S, S, 3].
 
         With `flip`, each chip and its mirror image go through the network in the same call and are averaged.
@@ -113,14 +117,15 @@ class AgeGenderModel:
             chips = np.clip(np.rint(chips), 0, 255).astype(np.uint8)
         if len(chips) == 0:
             return np.zeros((0, 101), np.float32), np.zeros(0, np.float32)
+        forward = self._forward[self.flip if flip is None else bool(flip)]
         ages, genders = [], []
         for start in range(0, len(chips), self.batch_size):
-            age, gender = self._forward[bool(flip)](chips[start : start + self.batch_size])
+            age, gender = forward(chips[start : start + self.batch_size])
             ages.append(age.numpy())
             genders.append(gender.numpy())
         return np.concatenate(ages), np.concatenate(genders)
 
-    def predict(self, chips: np.ndarray, flip: bool = False) -> ModelOutput:
+    def predict(self, chips: np.ndarray, flip: bool | None = None) -> ModelOutput:
         """Age estimate, spread, 90% interval and P(female) for each chip, in one batched pass."""
         probs, p_female = self.distributions(chips, flip)
         mean, std, low, high = summarise(probs, self.temperature)

@@ -41,7 +41,7 @@ def _best_so_far(history: Path, monitor: str) -> float:
     return min(values, default=np.inf)
 
 
-def write_spec(out: Path, input_size: int, temperature: float, extra: dict) -> dict:
+def write_spec(out: Path, input_size: int, temperature: float, flip_tta: bool, extra: dict) -> dict:
     """The JSON that says how to use the saved model."""
     spec = {
         "name": "agegender-mobilenetv2",
@@ -62,6 +62,7 @@ def write_spec(out: Path, input_size: int, temperature: float, extra: dict) -> d
         "gender_labels": ["male", "female"],
         "age_temperature": temperature,
         "interval_level": 0.9,
+        "flip_tta": flip_tta,
         **extra,
     }
     (out / SPEC_FILE).write_text(json.dumps(spec, indent=2) + "\n")
@@ -191,9 +192,20 @@ def recalibrate_batchnorm(model, batches) -> None:
         d.rate = rate
 
 
-def finalize(candidates: dict, out_dir, data_dir, info: dict, bn_batches: int = 150, limit: int | None = None) -> dict:
+def _served(forward, images, flip: bool) -> np.ndarray:
+    """Age distributions of a batch the way the model is served: averaged with the mirror images if `flip`."""
+    probs = forward(images).numpy()
+    return (probs + forward(images[:, :, ::-1]).numpy()) / 2 if flip else probs
+
+
+def finalize(
+    candidates: dict, out_dir, data_dir, info: dict, bn_batches: int = 150, limit: int | None = None, flip: bool = True
+) -> dict:
     """Recalibrate each candidate model's batch-norm statistics on training chips, keep the one with the lowest
-    dev MAE, calibrate its 90% interval on dev, and write the shipped `agegender.keras` + `agegender.json`."""
+    dev MAE, calibrate its 90% interval on dev, and write the shipped `agegender.keras` + `agegender.json`.
+
+    `flip`: the model is served with flip test-time augmentation, so it is selected and calibrated that way.
+    """
     import tensorflow as tf
 
     out, data_dir = Path(out_dir), Path(data_dir)
@@ -206,8 +218,8 @@ def finalize(candidates: dict, out_dir, data_dir, info: dict, bn_batches: int = 
     scored = {}
     for name, model in candidates.items():
         recalibrate_batchnorm(model, (images for images, _, _ in train_ds.take(bn_batches)))
-        forward = tf.function(lambda x, model=model: model(x, training=False))
-        probs = np.concatenate([forward(images)["age"].numpy() for images, _, _ in dev_ds])
+        forward = tf.function(lambda x, model=model: model(x, training=False)["age"])
+        probs = np.concatenate([_served(forward, images, flip) for images, _, _ in dev_ds])
         mae = float(np.mean(np.abs(summarise(probs)[0][valid] - dev_set.ages[valid]))) if valid.any() else 0.0
         scored[name] = (mae, model, probs)
         print(f"{name}: dev age MAE {mae:.3f} after batch-norm recalibration")
@@ -222,4 +234,4 @@ def finalize(candidates: dict, out_dir, data_dir, info: dict, bn_batches: int = 
         "batchnorm_recalibration_batches": bn_batches,
         "finalize_seconds": round(time.time() - started, 1),
     }
-    return write_spec(out, input_size, temperature, {"training": info})
+    return write_spec(out, input_size, temperature, flip, {"training": info})

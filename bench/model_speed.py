@@ -1,6 +1,7 @@
 """Model speed: chips per second at batch 1 and batch 32 with the shipped model on this machine.
 
-Prints the figures and writes bench/results/model_speed.json.
+Measured as the model is served (flip test-time augmentation if its spec says so), and also without
+flip for comparison. Prints the figures and writes bench/results/model_speed.json.
 """
 
 import argparse
@@ -35,19 +36,26 @@ def main() -> None:
     s = model.input_size
     rng = np.random.default_rng(0)
     chips = rng.integers(0, 256, (32, s, s, 3), dtype=np.uint8)
-    result = {"input_size": s, "cpu_count": os.cpu_count(), "machine": platform.processor() or platform.machine()}
-    for batch in (1, 32):
-        data = chips[:batch]
-        for _ in range(3):
-            model.predict(data)
-        times = timed(lambda data=data: model.predict(data), args.repeats)
-        median = float(np.median(times))
-        result[f"batch{batch}_ms"] = round(median * 1000, 2)
-        result[f"batch{batch}_chips_per_s"] = round(batch / median, 1)
-        print(
-            f"batch {batch:2d}: {median * 1000:7.2f} ms per call, {batch / median:7.1f} chips/s",
-            f"(median of {args.repeats})",
-        )
+    result = {
+        "input_size": s,
+        "cpu_count": os.cpu_count(),
+        "machine": platform.processor() or platform.machine(),
+        "flip_tta": model.flip,
+    }
+    for flip in dict.fromkeys([model.flip, False]):
+        figures = result if flip == model.flip else result.setdefault("without_flip", {})
+        for batch in (1, 32):
+            data = chips[:batch]
+            for _ in range(3):
+                model.predict(data, flip=flip)
+            times = timed(lambda data=data, flip=flip: model.predict(data, flip=flip), args.repeats)
+            median = float(np.median(times))
+            figures[f"batch{batch}_ms"] = round(median * 1000, 2)
+            figures[f"batch{batch}_chips_per_s"] = round(batch / median, 1)
+            print(
+                f"{'flip TTA' if flip else 'no flip '} batch {batch:2d}: {median * 1000:7.2f} ms per call, "
+                f"{batch / median:7.1f} chips/s (median of {args.repeats})"
+            )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
 

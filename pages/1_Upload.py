@@ -19,7 +19,11 @@ with st.sidebar:
     threshold = st.slider(
         "Detection threshold", 0.3, 0.95, 0.6, step=0.05, help="Lower finds more faces, including false ones."
     )
-    flip = st.checkbox("Mirror test-time augmentation", value=False, help="Slower; slightly more stable estimates.")
+    flip = st.checkbox(
+        "Mirror test-time augmentation",
+        value=ui.estimator().model.flip,
+        help="Average each face with its mirror image: the way the model was evaluated. Off is faster.",
+    )
 
 uploads = st.file_uploader(
     "Images (jpg, png, webp, bmp, tiff)",
