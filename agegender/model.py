@@ -68,11 +68,14 @@ class AgeGenderModel:
     """The Keras model in `models/` with its spec; `predict` takes uint8 RGB chips of the spec's input size.
 
     `flip` (flip test-time augmentation) defaults to the spec's `flip_tta`, the way the model is served.
+    The `.keras` file is the source of truth; it runs with its batch norms folded, as one compiled function.
     """
 
     def __init__(self, spec_path=MODEL_SPEC, batch_size: int = 64):
         import keras
         import tensorflow as tf
+
+        from .network import fold_batchnorm
 
         self.spec_path = Path(spec_path)
         self.spec = json.loads(self.spec_path.read_text())
@@ -85,7 +88,7 @@ class AgeGenderModel:
         self.chip_template = np.asarray(chip["landmarks"], np.float64) if "landmarks" in chip else None
         self.keras_model = keras.saving.load_model(self.spec_path.parent / self.spec["model_file"], compile=False)
         signature = [tf.TensorSpec([None, self.input_size, self.input_size, 3], tf.uint8)]
-        net = self.keras_model
+        net = fold_batchnorm(self.keras_model)
 
         def forward(chips):
             out = net(tf.cast(chips, tf.float32), training=False)

@@ -162,12 +162,6 @@ def train(
     return finalize(candidates, out, data_dir, info, limit=limit)
 
 
-def _layers(layer):
-    for child in getattr(layer, "layers", []):
-        yield child
-        yield from _layers(child)
-
-
 def recalibrate_batchnorm(model, batches) -> None:
     """Re-estimate every BatchNormalization layer's moving statistics as the plain mean over `batches`.
 
@@ -177,8 +171,10 @@ def recalibrate_batchnorm(model, batches) -> None:
     """
     import keras
 
-    norms = [layer for layer in _layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
-    dropouts = [layer for layer in _layers(model) if isinstance(layer, keras.layers.Dropout)]
+    from .network import iter_layers
+
+    norms = [layer for layer in iter_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    dropouts = [layer for layer in iter_layers(model) if isinstance(layer, keras.layers.Dropout)]
     momenta, rates = [n.momentum for n in norms], [d.rate for d in dropouts]
     for d in dropouts:
         d.rate = 0.0
