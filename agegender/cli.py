@@ -46,10 +46,10 @@ def _finalize(args) -> int:
             model.load_weights(source)
         else:
             model = keras.saving.load_model(source, compile=False)
-        candidates[source.name] = model
+        candidates[str(source)] = model
     spec_path = Path(args.out) / SPEC_FILE
     info = json.loads(spec_path.read_text()).get("training", {}) if spec_path.is_file() else {}
-    spec = finalize(candidates, args.out, args.data, info, flip=args.flip)
+    spec = finalize(candidates, args.out, args.data, info, bn_batches=args.bn_batches, flip=args.flip)
     print(json.dumps(spec["training"], indent=2))
     return 0
 
@@ -157,6 +157,12 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True, help="folder for agegender.keras and agegender.json")
     f.add_argument("--data", default=str(data_root() / "utkface"), help="folder with labels.csv and splits/")
     f.add_argument("--input-size", type=int, default=128, help="input size of .weights.h5 candidates")
+    f.add_argument(
+        "--bn-batches",
+        type=int,
+        default=150,
+        help="training batches to re-estimate batch-norm statistics on (0: keep them, for already finalized models)",
+    )
     f.add_argument(
         "--flip",
         action=argparse.BooleanOptionalAction,

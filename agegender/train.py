@@ -200,7 +200,8 @@ def finalize(
     """Recalibrate each candidate model's batch-norm statistics on training chips, keep the one with the lowest
     dev MAE, calibrate its 90% interval on dev, and write the shipped `agegender.keras` + `agegender.json`.
 
-    `flip`: the model is served with flip test-time augmentation, so it is selected and calibrated that way.
+    `bn_batches` 0 keeps the statistics (candidates finalized before). `flip`: the model is served with flip
+    test-time augmentation, so it is selected and calibrated that way.
     """
     import tensorflow as tf
 
@@ -208,26 +209,23 @@ def finalize(
     started = time.time()
     train_set, dev_set = _splits(data_dir, limit)
     input_size = int(next(iter(candidates.values())).input_shape[1])
-    train_ds = _plain_dataset(train_set, input_size, 64, shuffle=True)
+    train_ds = _plain_dataset(train_set, input_size, 64, shuffle=True) if bn_batches else None
     dev_ds = _plain_dataset(dev_set, input_size, 128)
     valid = ~np.isnan(dev_set.ages)
     scored = {}
     for name, model in candidates.items():
-        recalibrate_batchnorm(model, (images for images, _, _ in train_ds.take(bn_batches)))
+        if bn_batches:
+            recalibrate_batchnorm(model, (images for images, _, _ in train_ds.take(bn_batches)))
         forward = tf.function(lambda x, model=model: model(x, training=False)["age"])
         probs = np.concatenate([_served(forward, images, flip) for images, _, _ in dev_ds])
         mae = float(np.mean(np.abs(summarise(probs)[0][valid] - dev_set.ages[valid]))) if valid.any() else 0.0
         scored[name] = (mae, model, probs)
-        print(f"{name}: dev age MAE {mae:.3f} after batch-norm recalibration")
+        print(f"{name}: dev age MAE {mae:.3f}" + (" after batch-norm recalibration" if bn_batches else ""))
     chosen = min(scored, key=lambda name: scored[name][0])
     mae, model, probs = scored[chosen]
     model.save(out / MODEL_FILE)
     temperature = calibrate_temperature(probs[valid], dev_set.ages[valid]) if valid.sum() >= 20 else 1.0
-    info = {
-        **info,
-        "selected": chosen,
-        "dev_age_mae": mae,
-        "batchnorm_recalibration_batches": bn_batches,
-        "finalize_seconds": round(time.time() - started, 1),
-    }
+    info = {**info, "selected": chosen, "dev_age_mae": mae}
+    if bn_batches:
+        info.update(batchnorm_recalibration_batches=bn_batches, finalize_seconds=round(time.time() - started, 1))
     return write_spec(out, input_size, temperature, flip, {"training": info})
