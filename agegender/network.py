@@ -84,7 +84,8 @@ def fold_batchnorm(model: keras.Model) -> keras.Model:
     for layer in iter_layers(model):
         if isinstance(layer, layers.BatchNormalization):
             source = layer.input._keras_history.operation
-            if isinstance(source, layers.Conv2D | layers.DepthwiseConv2D | layers.Dense) and not source.use_bias:
+            foldable = isinstance(source, layers.Conv2D | layers.DepthwiseConv2D | layers.Dense)
+            if foldable and not source.use_bias and len(source._outbound_nodes) == 1:
                 producer[source.name] = layer
     folded = {norm.name for norm in producer.values()}
 

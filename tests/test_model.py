@@ -55,6 +55,19 @@ def test_outputs_are_distributions():
     assert (out.age_low <= out.age).all() and (out.age <= out.age_high).all()
 
 
+def test_served_network_matches_the_keras_file():
+    """Folded batch norms give the saved model's outputs; flip averages each chip with its mirror image."""
+    model = AgeGenderModel()
+    chips = np.random.default_rng(1).integers(0, 256, (4, model.input_size, model.input_size, 3), dtype=np.uint8)
+    reference = model.keras_model(chips.astype(np.float32), training=False)
+    probs, p_female = model.distributions(chips, flip=False)
+    np.testing.assert_allclose(probs, reference["age"].numpy(), atol=1e-5)
+    np.testing.assert_allclose(p_female, reference["gender"].numpy()[:, 0], atol=1e-5)
+    mirrored, _ = model.distributions(chips[:, :, ::-1], flip=False)
+    np.testing.assert_allclose(model.distributions(chips, flip=True)[0], (probs + mirrored) / 2, atol=1e-6)
+    assert model.flip is True
+
+
 @pytest.mark.parametrize("name", sorted(KNOWN))
 def test_plausible_on_portraits(estimator, name):
     faces = estimator.analyze(SAMPLES / name)
