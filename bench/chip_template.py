@@ -7,7 +7,6 @@ rate to bench/results/chip_template.json.
 
 import argparse
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -16,6 +15,7 @@ from agegender.align import LANDMARK_ORDER
 from agegender.dataset import utkface
 from agegender.detect import get_detector
 from agegender.imageio import read_image
+from bench.report import add_out_argument, write_json
 
 PAD = 60
 
@@ -23,7 +23,7 @@ PAD = 60
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--n", type=int, default=2000, help="how many training chips to measure")
-    p.add_argument("--out", default=Path(__file__).parent / "results" / "chip_template.json")
+    add_out_argument(p, "chip_template")
     args = p.parse_args()
     faces = utkface("train")
     rng = np.random.default_rng(0)
@@ -44,8 +44,7 @@ def main() -> None:
         "landmarks_std": np.round(points.std(axis=0), 2).tolist(),
         "order": list(LANDMARK_ORDER),
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))
 
 

@@ -7,7 +7,6 @@ bench/results/detection.json.
 
 import argparse
 import csv
-import json
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -18,6 +17,7 @@ from agegender.detect import get_detector
 from agegender.imageio import read_image
 from agegender.paths import data_root
 from agegender.tracking import iou_matrix
+from bench.report import add_out_argument, write_json
 
 BUCKETS = (("<20", 0, 20), ("20-32", 20, 32), (">=32", 32, 1e9))
 
@@ -54,7 +54,7 @@ def main() -> None:
     p.add_argument("--thresholds", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9")
     p.add_argument("--detector", default="retinaface")
     p.add_argument("--min-face", type=float, default=0.0, help="drop detections narrower than this (pixels)")
-    p.add_argument("--out", default=Path(__file__).parent / "results" / "detection.json")
+    add_out_argument(p, "detection")
     args = p.parse_args()
     folder = Path(args.data)
     truth = load_truth(folder)
@@ -104,8 +104,7 @@ def main() -> None:
         "by_threshold": rows,
     }
     print(f"median detection time {result['median_ms_per_image']} ms per image ({len(truth)} images)")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
 
 
 if __name__ == "__main__":

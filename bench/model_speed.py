@@ -5,16 +5,15 @@ flip for comparison. Prints the figures and writes bench/results/model_speed.jso
 """
 
 import argparse
-import json
 import os
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
 
 from agegender.model import AgeGenderModel
 from agegender.paths import MODEL_SPEC
+from bench.report import add_out_argument, write_json
 
 
 def timed(fn, repeats: int) -> list[float]:
@@ -30,7 +29,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--model", default=str(MODEL_SPEC))
     p.add_argument("--repeats", type=int, default=30)
-    p.add_argument("--out", default=Path(__file__).parent / "results" / "model_speed.json")
+    add_out_argument(p, "model_speed")
     args = p.parse_args()
     model = AgeGenderModel(args.model)
     s = model.input_size
@@ -56,8 +55,7 @@ def main() -> None:
                 f"{'flip TTA' if flip else 'no flip '} batch {batch:2d}: {median * 1000:7.2f} ms per call, "
                 f"{batch / median:7.1f} chips/s (median of {args.repeats})"
             )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ Writes bench/results/photos_vs_chips.json.
 """
 
 import argparse
-import json
 from pathlib import Path
 
 from agegender.evaluate import evaluate
 from agegender.paths import data_root
+from bench.report import add_out_argument, write_json
 
 KEYS = ("age_mae", "age_cs5", "gender_accuracy", "interval90_coverage")
 
@@ -19,7 +19,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", default=str(data_root() / "utkface"))
     p.add_argument("--split", default="test")
-    p.add_argument("--out", default=Path(__file__).parent / "results" / "photos_vs_chips.json")
+    add_out_argument(p, "photos_vs_chips")
     args = p.parse_args()
     folder = Path(args.data)
     common = {"labels": folder / "labels.csv", "root": folder, "split": folder / "splits" / f"{args.split}.txt"}
@@ -35,8 +35,7 @@ def main() -> None:
     print(f"detected {photos['detected_fraction']:.2%} of {chips['n']} chips")
     for k in KEYS:
         print(f"{k:>20}: chips {chips[k]:.4f}  photos {photos[k]:.4f}  difference {photos[k] - chips[k]:+.4f}")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
 
 
 if __name__ == "__main__":

