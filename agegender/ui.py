@@ -18,6 +18,7 @@ from .paths import MODEL_SPEC, MODELS
 from .results import Face, ImageResult
 
 DISPLAY_WIDTH = 1200
+UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"]
 PRIVACY = "Everything runs on this computer: images and video never leave it, and nothing you upload is stored."
 
 

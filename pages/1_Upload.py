@@ -27,7 +27,7 @@ with st.sidebar:
 
 uploads = st.file_uploader(
     "Images (jpg, png, webp, bmp, tiff)",
-    type=["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"],
+    type=ui.UPLOAD_TYPES,
     accept_multiple_files=True,
 )
 if not uploads:

@@ -23,14 +23,12 @@ st.caption(
 @st.cache_data(show_spinner="Analysing the sample photos…")
 def sample_rows() -> list[dict]:
     known = json.loads((SAMPLES / "known.json").read_text())
-    rows = []
-    for name, facts in known.items():
-        image = read_image(SAMPLES / name)
-        faces = ui.estimator().analyze(image)
-        rows.append(
-            {"name": name, "facts": facts, "image": ui.for_display(annotate(image, faces), 360), "faces": faces}
-        )
-    return rows
+    images = [read_image(SAMPLES / name) for name in known]
+    results = ui.estimator().analyze_batch(images)
+    return [
+        {"name": name, "facts": facts, "image": ui.for_display(annotate(image, r.faces), 360), "faces": r.faces}
+        for (name, facts), image, r in zip(known.items(), images, results, strict=True)
+    ]
 
 
 def compare_row(name: str, facts: dict, faces) -> dict:
@@ -60,7 +58,7 @@ for column, row in zip(gallery, rows, strict=True):
 st.subheader("Your own photos")
 uploads = st.file_uploader(
     "Add images to the comparison",
-    type=["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"],
+    type=ui.UPLOAD_TYPES,
     accept_multiple_files=True,
 )
 table = [compare_row(r["name"], r["facts"], r["faces"]) for r in rows]
