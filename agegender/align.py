@@ -5,11 +5,16 @@ import numpy as np
 
 CHIP_SIZE = 200
 LANDMARK_ORDER = ("eye (image left)", "eye (image right)", "nose", "mouth (image left)", "mouth (image right)")
-# Mean landmark positions on UTKFace's 200x200 chips, measured by bench/chip_template.py
-# (RetinaFace on 2,000 training chips, all detected; order as in detect.Detections).
-CHIP_TEMPLATE = np.array(
-    [[60.27, 56.90], [138.22, 58.95], [97.87, 106.18], [64.08, 136.00], [132.71, 138.08]], dtype=np.float64
-)
+# Mean landmark positions on UTKFace's 200x200 chips for each detector, measured by bench/chip_template.py
+# on 2,000 training chips (order as in detect.Detections). The detectors place landmarks differently.
+CHIP_TEMPLATES = {
+    "retinaface": np.array(
+        [[60.27, 56.90], [138.22, 58.95], [97.87, 106.18], [64.08, 136.00], [132.71, 138.08]], dtype=np.float64
+    ),
+    "centerface": np.array(
+        [[60.55, 60.11], [138.87, 59.95], [97.76, 103.23], [65.97, 137.17], [130.00, 136.87]], dtype=np.float64
+    ),
+}
 
 
 def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -44,7 +49,7 @@ def align_faces(
     image: np.ndarray,
     landmarks: np.ndarray,
     size: int,
-    template: np.ndarray = CHIP_TEMPLATE,
+    template: np.ndarray = CHIP_TEMPLATES["retinaface"],
     chip_size: int = CHIP_SIZE,
 ) -> np.ndarray:
     """Chips [N, size, size, 3] for the faces whose 5 landmarks are given ([N, 5, 2] image pixels)."""

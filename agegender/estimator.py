@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .align import CHIP_TEMPLATE, align_faces
-from .detect import Detections, get_detector
+from .align import CHIP_TEMPLATES, align_faces
+from .detect import Detections, RetinaFace, get_detector
 from .groups import age_group
 from .imageio import read_image
 from .model import AgeGenderModel, ModelOutput
@@ -47,10 +47,10 @@ class Estimator:
     """Finds every face in an image and estimates its apparent age and gender.
 
     The model and the detector are loaded once, at construction. `min_face` drops faces narrower
-    than that many pixels (or scoring under `score_threshold`); `flip` averages each face with its
-    mirror image (None: as the model spec says). Photos are searched at full resolution up to `max_side`
-    pixels (larger ones are downscaled for detection only). `with_options` gives a copy with other
-    settings sharing the models.
+    than that many pixels, and `score_threshold` those scoring under it (None: the detector's own
+    operating point); `flip` averages each face with its mirror image (None: as the model spec says).
+    Photos are searched at full resolution up to `max_side` pixels (larger ones are downscaled for
+    detection only). `with_options` gives a copy with other settings sharing the models.
     """
 
     DETECTOR_FLOOR = 0.3
@@ -58,28 +58,41 @@ class Estimator:
     def __init__(
         self,
         model_spec=MODEL_SPEC,
-        detector: str = "retinaface",
-        score_threshold: float = 0.6,
+        detector: str = RetinaFace.name,
+        score_threshold: float | None = None,
         min_face: float = 0.0,
         flip: bool | None = None,
         max_side: int | None = 4096,
     ):
         self.model = AgeGenderModel(model_spec)
-        floor = min(score_threshold, self.DETECTOR_FLOOR)
+        floor = self.DETECTOR_FLOOR if score_threshold is None else min(score_threshold, self.DETECTOR_FLOOR)
         self.detector = get_detector(detector, score_threshold=floor, max_side=max_side)
-        self.score_threshold = score_threshold
-        self.template = CHIP_TEMPLATE if self.model.chip_template is None else self.model.chip_template
+        self.score_threshold = type(self.detector).default_threshold if score_threshold is None else score_threshold
+        self.template = CHIP_TEMPLATES[self.detector.name]
         self.min_face = min_face
         self.flip = flip
 
     def with_options(
-        self, score_threshold: float | None = None, min_face: float | None = None, flip: bool | None = None
+        self,
+        score_threshold: float | None = None,
+        min_face: float | None = None,
+        flip: bool | None = None,
+        detector: str | None = None,
     ) -> "Estimator":
-        """A copy with other filtering or flip settings, sharing this one's model and detector."""
+        """A copy with other filtering, flip or detector settings, sharing this one's model.
+
+        Another `detector` starts at its own operating point unless `score_threshold` is given.
+        """
         other = copy.copy(self)
+        if detector is not None and detector != self.detector.name:
+            other.detector = get_detector(
+                detector, score_threshold=self.detector.score_threshold, max_side=self.detector.max_side
+            )
+            other.template = CHIP_TEMPLATES[detector]
+            other.score_threshold = type(other.detector).default_threshold
         if score_threshold is not None:
-            if score_threshold < self.detector.score_threshold:
-                raise ValueError(f"score_threshold must be at least {self.detector.score_threshold}")
+            if score_threshold < other.detector.score_threshold:
+                raise ValueError(f"score_threshold must be at least {other.detector.score_threshold}")
             other.score_threshold = score_threshold
         if min_face is not None:
             other.min_face = min_face

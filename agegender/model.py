@@ -85,7 +85,6 @@ class AgeGenderModel:
         self.batch_size = batch_size
         chip = self.spec.get("chip", {})
         self.chip_size = int(chip.get("size", 200))
-        self.chip_template = np.asarray(chip["landmarks"], np.float64) if "landmarks" in chip else None
         self.keras_model = keras.saving.load_model(self.spec_path.parent / self.spec["model_file"], compile=False)
         signature = [tf.TensorSpec([None, self.input_size, self.input_size, 3], tf.uint8)]
         net = fold_batchnorm(self.keras_model)

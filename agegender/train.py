@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .align import CHIP_SIZE, CHIP_TEMPLATE, LANDMARK_ORDER
+from .align import CHIP_SIZE, CHIP_TEMPLATES, LANDMARK_ORDER
 from .dataset import read_labels
 from .model import calibrate_temperature, summarise
 
@@ -52,8 +52,9 @@ def write_spec(out: Path, input_size: int, temperature: float, flip_tta: bool, e
         "chip": {
             "size": CHIP_SIZE,
             "description": "UTKFace aligned & cropped chip; the whole chip is resized to input_size",
-            "landmarks": CHIP_TEMPLATE.round(2).tolist(),
+            "landmarks": CHIP_TEMPLATES["retinaface"].round(2).tolist(),
             "landmarks_order": list(LANDMARK_ORDER),
+            "landmarks_detector": "retinaface",
         },
         "outputs": {
             "age": "softmax over ages 0..100 (index = years); estimate = mean, spread = sd",

@@ -13,7 +13,7 @@ import numpy as np
 
 from agegender.align import LANDMARK_ORDER
 from agegender.dataset import utkface
-from agegender.detect import get_detector
+from agegender.detect import DETECTORS, RetinaFace, get_detector
 from agegender.imageio import read_image
 from bench.report import add_out_argument, write_json
 
@@ -23,11 +23,12 @@ PAD = 60
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--n", type=int, default=2000, help="how many training chips to measure")
+    p.add_argument("--detector", default=RetinaFace.name, choices=list(DETECTORS))
     add_out_argument(p, "chip_template")
     args = p.parse_args()
     faces = utkface("train")
     rng = np.random.default_rng(0)
-    detector = get_detector(max_side=None)
+    detector = get_detector(args.detector, max_side=None)
     points = []
     for i in rng.choice(len(faces), size=min(args.n, len(faces)), replace=False):
         chip = read_image(faces.paths[i])
@@ -36,6 +37,7 @@ def main() -> None:
             points.append(found.landmarks[0] - PAD)
     points = np.array(points, dtype=np.float64)
     result = {
+        "detector": args.detector,
         "chips": int(args.n),
         "detected": len(points),
         "chip_size": 200,

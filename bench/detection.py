@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agegender.detect import get_detector
+from agegender.detect import DETECTORS, RetinaFace, get_detector
 from agegender.imageio import read_image
 from agegender.paths import data_root
 from agegender.tracking import iou_matrix
@@ -51,15 +51,15 @@ def match(pred_boxes, pred_scores, truth, iou_min: float = 0.4):
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", default=str(data_root() / "widerface_dev"))
-    p.add_argument("--thresholds", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9")
-    p.add_argument("--detector", default="retinaface")
+    p.add_argument("--thresholds", default="0.3,0.4,0.44,0.5,0.6,0.7,0.8")
+    p.add_argument("--detector", default=RetinaFace.name, choices=list(DETECTORS))
     p.add_argument("--min-face", type=float, default=0.0, help="drop detections narrower than this (pixels)")
     add_out_argument(p, "detection")
     args = p.parse_args()
     folder = Path(args.data)
     truth = load_truth(folder)
     thresholds = [float(t) for t in args.thresholds.split(",")]
-    detector = get_detector(args.detector, score_threshold=min(thresholds), max_side=None)
+    detector = get_detector(args.detector, score_threshold=min(thresholds))
     detections, seconds = {}, []
     for path in truth:
         image = read_image(folder / path)
@@ -100,6 +100,7 @@ def main() -> None:
         "data": str(folder),
         "images": len(truth),
         "detector": args.detector,
+        "default_threshold": type(detector).default_threshold,
         "median_ms_per_image": round(1000 * float(np.median(seconds)), 1),
         "by_threshold": rows,
     }

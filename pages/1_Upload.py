@@ -17,7 +17,12 @@ with st.sidebar:
     st.header("Detection")
     min_face = st.slider("Minimum face size (px)", 0, 200, 20, step=5, help="Ignore faces narrower than this.")
     threshold = st.slider(
-        "Detection threshold", 0.3, 0.95, 0.6, step=0.05, help="Lower finds more faces, including false ones."
+        "Detection threshold",
+        ui.estimator().DETECTOR_FLOOR,
+        0.95,
+        ui.estimator().score_threshold,
+        step=0.01,
+        help="Lower finds more faces, including false ones. The default is the detector's tested operating point.",
     )
     flip = st.checkbox(
         "Mirror test-time augmentation",
