@@ -22,10 +22,18 @@ UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"]
 PRIVACY = "Everything runs on this computer: images and video never leave it, and nothing you upload is stored."
 
 
+DETECTOR_CHOICES = {
+    "retinaface": "RetinaFace: fast",
+    "centerface": "CenterFace: thorough (small and hard faces), slower",
+}
+
+
 @st.cache_resource(show_spinner="Loading the face detector and the age & gender model…")
-def estimator() -> Estimator:
-    """The one Estimator of this process (model and detector loaded once)."""
-    return Estimator()
+def estimator(detector: str = "retinaface") -> Estimator:
+    """The Estimator of this process for a detector; they all share one loaded model."""
+    if detector == "retinaface":
+        return Estimator()
+    return estimator().with_options(detector=detector)
 
 
 @st.cache_data

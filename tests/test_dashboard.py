@@ -152,6 +152,11 @@ def test_upload_annotates_and_reports_bad_file(page, tmp_path):
     assert cells["gender"] == "female", cells
     no_exception(page)
     shot(page, "upload")
+    page.get_by_text("CenterFace: thorough").click()
+    detector_score = page.locator('[data-testid="stTable"] table').first.get_by_text("0.87")
+    expect(detector_score).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("1 face(s)")).to_be_visible()
+    no_exception(page)
 
 
 def test_webcam_processes_frames(page):
