@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from .detect import DETECTORS, CenterFace
+from .detect import DETECTORS, RetinaFace
 from .paths import MODEL_SPEC, data_root, imagenet_weights
 
 
@@ -142,9 +142,16 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--threshold",
         type=float,
-        help=f"face detection score threshold (default: the detector's, {CenterFace.default_threshold} for centerface)",
+        help="face detection score threshold (default: the detector's own: "
+        + ", ".join(f"{name} {cls.default_threshold}" for name, cls in DETECTORS.items())
+        + ")",
     )
-    r.add_argument("--detector", default=CenterFace.name, choices=list(DETECTORS), help="face detector backend")
+    r.add_argument(
+        "--detector",
+        default=RetinaFace.name,
+        choices=list(DETECTORS),
+        help="face detector: retinaface (default, fast) or centerface (thorough: more small and hard faces, slower)",
+    )
     r.add_argument(
         "--flip",
         action=argparse.BooleanOptionalAction,

@@ -177,7 +177,7 @@ def test_predict_cli_fails_when_nothing_readable(tmp_path):
 def test_predict_help_explains_options():
     run = run_cli("predict", "--help")
     assert run.returncode == 0
-    for option in ("--out", "--format", "--annotate", "--every", "--min-face", "--threshold", "--flip"):
+    for option in ("--out", "--format", "--annotate", "--every", "--min-face", "--threshold", "--detector", "--flip"):
         assert option in run.stdout
 
 
