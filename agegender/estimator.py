@@ -67,10 +67,14 @@ class Estimator:
         self.model = AgeGenderModel(model_spec)
         floor = self.DETECTOR_FLOOR if score_threshold is None else min(score_threshold, self.DETECTOR_FLOOR)
         self.detector = get_detector(detector, score_threshold=floor, max_side=max_side)
-        self.score_threshold = type(self.detector).default_threshold if score_threshold is None else score_threshold
-        self.template = CHIP_TEMPLATES[self.detector.name]
+        self.score_threshold = self.detector.default_threshold if score_threshold is None else score_threshold
         self.min_face = min_face
         self.flip = flip
+
+    @property
+    def template(self) -> np.ndarray:
+        """Where the detector's landmarks sit on the model's chip."""
+        return CHIP_TEMPLATES[self.detector.name]
 
     def with_options(
         self,
@@ -88,8 +92,7 @@ class Estimator:
             other.detector = get_detector(
                 detector, score_threshold=self.detector.score_threshold, max_side=self.detector.max_side
             )
-            other.template = CHIP_TEMPLATES[detector]
-            other.score_threshold = type(other.detector).default_threshold
+            other.score_threshold = other.detector.default_threshold
         if score_threshold is not None:
             if score_threshold < other.detector.score_threshold:
                 raise ValueError(f"score_threshold must be at least {other.detector.score_threshold}")

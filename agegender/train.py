@@ -15,6 +15,7 @@ from .model import calibrate_temperature, summarise
 MODEL_FILE = "agegender.keras"
 CACHE_SCALE = 1.25  # chips are cached this much larger than the input, so zoom augmentation keeps detail
 SPEC_FILE = "agegender.json"
+SPEC_DETECTOR = "retinaface"  # whose chip template the spec records
 
 
 def _splits(folder: Path, limit: int | None = None):
@@ -52,9 +53,9 @@ def write_spec(out: Path, input_size: int, temperature: float, flip_tta: bool, e
         "chip": {
             "size": CHIP_SIZE,
             "description": "UTKFace aligned & cropped chip; the whole chip is resized to input_size",
-            "landmarks": CHIP_TEMPLATES["retinaface"].round(2).tolist(),
+            "landmarks": CHIP_TEMPLATES[SPEC_DETECTOR].round(2).tolist(),
             "landmarks_order": list(LANDMARK_ORDER),
-            "landmarks_detector": "retinaface",
+            "landmarks_detector": SPEC_DETECTOR,
         },
         "outputs": {
             "age": "softmax over ages 0..100 (index = years); estimate = mean, spread = sd",

@@ -13,6 +13,7 @@ import streamlit as st
 import streamlit_webrtc  # noqa: F401, I001
 
 from .batch import RowWriter
+from .detect import RetinaFace
 from .estimator import Estimator
 from .paths import MODEL_SPEC, MODELS
 from .results import Face, ImageResult
@@ -29,9 +30,9 @@ DETECTOR_CHOICES = {
 
 
 @st.cache_resource(show_spinner="Loading the face detector and the age & gender model…")
-def estimator(detector: str = "retinaface") -> Estimator:
+def estimator(detector: str = RetinaFace.name) -> Estimator:
     """The Estimator of this process for a detector; they all share one loaded model."""
-    if detector == "retinaface":
+    if detector == RetinaFace.name:
         return Estimator()
     return estimator().with_options(detector=detector)
 

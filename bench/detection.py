@@ -100,7 +100,7 @@ def main() -> None:
         "data": str(folder),
         "images": len(truth),
         "detector": args.detector,
-        "default_threshold": type(detector).default_threshold,
+        "default_threshold": detector.default_threshold,
         "median_ms_per_image": round(1000 * float(np.median(seconds)), 1),
         "by_threshold": rows,
     }
