@@ -5,7 +5,8 @@ import json
 import sys
 from pathlib import Path
 
-from .detect import DETECTORS, RetinaFace
+from .detect import DETECTORS, Cascade, RetinaFace
+from .estimator import Estimator
 from .paths import MODEL_SPEC, data_root, imagenet_weights
 
 
@@ -71,7 +72,6 @@ def _evaluate(args) -> int:
 
 def _predict(args) -> int:
     from .batch import BatchRunner, RowWriter, expand_inputs
-    from .estimator import Estimator
 
     paths = expand_inputs(args.inputs)
     if not paths:
@@ -138,19 +138,26 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--annotate", metavar="DIR", help="also write annotated images (.jpg) and videos (.mp4) here")
     r.add_argument("--every", type=int, default=1, metavar="N", help="videos: analyse every Nth frame (default 1)")
     r.add_argument("--max-frames", type=int, help="videos: stop after this many analysed frames")
-    r.add_argument("--min-face", type=float, default=0.0, metavar="PX", help="ignore faces narrower than this")
+    r.add_argument(
+        "--min-face",
+        type=float,
+        default=Estimator.MIN_FACE,
+        metavar="PX",
+        help=f"ignore faces narrower than this (default {Estimator.MIN_FACE:g})",
+    )
     r.add_argument(
         "--threshold",
         type=float,
         help="face detection score threshold (default: the detector's own: "
         + ", ".join(f"{name} {cls.default_threshold}" for name, cls in DETECTORS.items())
-        + ")",
+        + f"; auto keeps no retinaface face under {RetinaFace.default_threshold})",
     )
     r.add_argument(
         "--detector",
-        default=RetinaFace.name,
+        default=Cascade.name,
         choices=list(DETECTORS),
-        help="face detector: retinaface (default, fast) or centerface (thorough: more small and hard faces, slower)",
+        help="face detector: auto (default: retinaface, and centerface where faces are small or none is found), "
+        "retinaface (fast) or centerface (thorough: more small and hard faces, slower)",
     )
     r.add_argument(
         "--flip",

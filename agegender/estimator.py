@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .align import CHIP_TEMPLATES, align_faces
-from .detect import Detections, RetinaFace, get_detector
+from .detect import Cascade, Detections, get_detector
 from .groups import age_group
 from .imageio import read_image
 from .model import AgeGenderModel, ModelOutput
@@ -47,20 +47,22 @@ class Estimator:
     """Finds every face in an image and estimates its apparent age and gender.
 
     The model and the detector are loaded once, at construction. `min_face` drops faces narrower
-    than that many pixels, and `score_threshold` those scoring under it (None: the detector's own
-    operating point); `flip` averages each face with its mirror image (None: as the model spec says).
+    than that many pixels (the default, 16: smaller detections are often false, and too small to read an
+    age from), and `score_threshold` those scoring under it (None: the detector's own operating point);
+    `flip` averages each face with its mirror image (None: as the model spec says).
     Photos are searched at full resolution up to `max_side` pixels (larger ones are downscaled for
     detection only). `with_options` gives a copy with other settings sharing the models.
     """
 
     DETECTOR_FLOOR = 0.3
+    MIN_FACE = 16.0
 
     def __init__(
         self,
         model_spec=MODEL_SPEC,
-        detector: str = RetinaFace.name,
+        detector: str = Cascade.name,
         score_threshold: float | None = None,
-        min_face: float = 0.0,
+        min_face: float = MIN_FACE,
         flip: bool | None = None,
         max_side: int | None = 4096,
     ):
@@ -70,11 +72,6 @@ class Estimator:
         self.score_threshold = self.detector.default_threshold if score_threshold is None else score_threshold
         self.min_face = min_face
         self.flip = flip
-
-    @property
-    def template(self) -> np.ndarray:
-        """Where the detector's landmarks sit on the model's chip."""
-        return CHIP_TEMPLATES[self.detector.name]
 
     def with_options(
         self,
@@ -110,7 +107,8 @@ class Estimator:
 
     def align(self, image: np.ndarray, found: Detections) -> np.ndarray:
         """Model-input chips of the detected faces, in the model's own chip geometry."""
-        return align_faces(image, found.landmarks, self.model.input_size, self.template, self.model.chip_size)
+        template = CHIP_TEMPLATES[found.detector]
+        return align_faces(image, found.landmarks, self.model.input_size, template, self.model.chip_size)
 
     def analyze_arrays(self, images: list[np.ndarray]) -> list[tuple[Detections, ModelOutput]]:
         """Detections and model outputs for RGB frames; all their faces go through the model as one batch."""

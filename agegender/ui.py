@@ -13,7 +13,7 @@ import streamlit as st
 import streamlit_webrtc  # noqa: F401, I001
 
 from .batch import RowWriter
-from .detect import RetinaFace
+from .detect import Cascade, RetinaFace
 from .estimator import Estimator
 from .paths import MODEL_SPEC, MODELS
 from .results import Face, ImageResult
@@ -24,15 +24,16 @@ PRIVACY = "Everything runs on this computer: images and video never leave it, an
 
 
 DETECTOR_CHOICES = {
-    "retinaface": "RetinaFace: fast",
+    Cascade.name: "Auto: fast, thorough where faces are small",
+    RetinaFace.name: "RetinaFace: fast",
     "centerface": "CenterFace: thorough (small and hard faces), slower",
 }
 
 
 @st.cache_resource(show_spinner="Loading the face detector and the age & gender model…")
-def estimator(detector: str = RetinaFace.name) -> Estimator:
+def estimator(detector: str = Cascade.name) -> Estimator:
     """The Estimator of this process for a detector; they all share one loaded model."""
-    if detector == RetinaFace.name:
+    if detector == Cascade.name:
         return Estimator()
     return estimator().with_options(detector=detector)
 

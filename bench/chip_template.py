@@ -11,9 +11,9 @@ import json
 import cv2
 import numpy as np
 
-from agegender.align import LANDMARK_ORDER
+from agegender.align import CHIP_TEMPLATES, LANDMARK_ORDER
 from agegender.dataset import utkface
-from agegender.detect import DETECTORS, RetinaFace, get_detector
+from agegender.detect import RetinaFace, get_detector
 from agegender.imageio import read_image
 from bench.report import add_out_argument, write_json
 
@@ -23,7 +23,7 @@ PAD = 60
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--n", type=int, default=2000, help="how many training chips to measure")
-    p.add_argument("--detector", default=RetinaFace.name, choices=list(DETECTORS))
+    p.add_argument("--detector", default=RetinaFace.name, choices=list(CHIP_TEMPLATES))
     add_out_argument(p, "chip_template")
     args = p.parse_args()
     faces = utkface("train")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agegender.detect import DETECTORS, RetinaFace, get_detector
+from agegender.detect import DETECTORS, Cascade, get_detector
+from agegender.estimator import Estimator
 from agegender.imageio import read_image
 from agegender.paths import data_root
 from agegender.tracking import iou_matrix
@@ -51,9 +52,11 @@ def match(pred_boxes, pred_scores, truth, iou_min: float = 0.4):
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", default=str(data_root() / "widerface_dev"))
-    p.add_argument("--thresholds", default="0.3,0.4,0.44,0.5,0.6,0.7,0.8")
-    p.add_argument("--detector", default=RetinaFace.name, choices=list(DETECTORS))
-    p.add_argument("--min-face", type=float, default=0.0, help="drop detections narrower than this (pixels)")
+    p.add_argument("--thresholds", default="0.3,0.35,0.4,0.44,0.5,0.6,0.7,0.8")
+    p.add_argument("--detector", default=Cascade.name, choices=list(DETECTORS))
+    p.add_argument(
+        "--min-face", type=float, default=Estimator.MIN_FACE, help="drop detections narrower than this (pixels)"
+    )
     add_out_argument(p, "detection")
     args = p.parse_args()
     folder = Path(args.data)
@@ -100,6 +103,7 @@ def main() -> None:
         "data": str(folder),
         "images": len(truth),
         "detector": args.detector,
+        "min_face": args.min_face,
         "default_threshold": detector.default_threshold,
         "median_ms_per_image": round(1000 * float(np.median(seconds)), 1),
         "by_threshold": rows,

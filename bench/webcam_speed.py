@@ -12,6 +12,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from agegender.detect import RetinaFace
 from agegender.estimator import Estimator
 from agegender.imageio import read_image
 from agegender.live import LiveAnnotator
@@ -28,7 +29,7 @@ def main() -> None:
     p.add_argument("--frames", type=int, default=150)
     add_out_argument(p, "webcam_speed")
     args = p.parse_args()
-    estimator = Estimator()
+    estimator = Estimator(detector=RetinaFace.name)
     portraits = [read_image(SAMPLES / name) for name in PORTRAITS]
     crops = head_crops(portraits, [estimator.detect(img).boxes[0] for img in portraits], margin=0.8)
     result = {"cpu_count": os.cpu_count(), "frame_size": "640x480"}

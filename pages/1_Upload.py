@@ -19,9 +19,16 @@ with st.sidebar:
         "Face detector",
         list(ui.DETECTOR_CHOICES),
         format_func=ui.DETECTOR_CHOICES.get,
-        help="Thorough finds more small, blurred and turned faces in crowd photos, at two to three times the cost.",
+        help="Thorough finds more small, blurred and turned faces in crowd photos, at two to three times the cost. "
+        "Auto runs the fast one and hands photos with small faces (or none found) to the thorough one.",
     )
-    min_face = st.slider("Minimum face size (px)", 0, 200, 20, step=5, help="Ignore faces narrower than this.")
+    min_face = st.slider(
+        "Minimum face size (px)",
+        0,
+        200,
+        int(ui.estimator().min_face),
+        help="Ignore faces narrower than this. Under 16 px, detections are often false and too small to read.",
+    )
     threshold = st.slider(
         "Detection threshold",
         ui.estimator().DETECTOR_FLOOR,

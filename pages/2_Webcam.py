@@ -4,6 +4,7 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from agegender import ui
+from agegender.detect import RetinaFace
 from agegender.live import LiveAnnotator
 
 st.set_page_config(page_title="Webcam · agegender", page_icon="🎥", layout="wide")
@@ -11,7 +12,7 @@ st.title("Live webcam")
 st.caption(ui.PRIVACY + " Works on localhost with no STUN/TURN server.")
 
 if "live" not in st.session_state:
-    st.session_state.live = LiveAnnotator(ui.estimator())
+    st.session_state.live = LiveAnnotator(ui.estimator(RetinaFace.name))
 live: LiveAnnotator = st.session_state.live
 
 left, right = st.columns([3, 2])

@@ -37,18 +37,45 @@ def test_multi_face_canvas(estimator):
     assert lefts[0] < tiles[0].shape[1] < lefts[1] < tiles[0].shape[1] + tiles[1].shape[1] < lefts[2]
 
 
-def test_thorough_detector_finds_more_small_faces(estimator):
-    """CenterFace, with its own chip template and sharing the model, finds more of 12 faces about 20 px wide."""
-    thorough = estimator.with_options(detector="centerface")
-    assert thorough.model is estimator.model and thorough.score_threshold == 0.44
+@pytest.fixture(scope="module")
+def small_faces_canvas():
+    """12 copies of Hopper's head, each about 20 px wide."""
     head = cv2.resize(read_image(HOPPER)[100:380, 140:390], (27, 30), interpolation=cv2.INTER_AREA)
     canvas = np.full((240, 320, 3), 200, np.uint8)
     for i in range(12):
         y, x = 20 + (i // 4) * 70, 20 + (i % 4) * 75
         canvas[y : y + 30, x : x + 27] = head
-    fast, found = estimator.analyze(canvas), thorough.analyze(canvas)
-    assert len(found) >= 11 and len(found) > len(fast)
+    return canvas
+
+
+def test_thorough_detector_finds_more_small_faces(estimator, small_faces_canvas):
+    """CenterFace, with its own chip template and sharing the model, finds more of 12 faces about 20 px wide."""
+    fast = estimator.with_options(detector="retinaface")
+    thorough = estimator.with_options(detector="centerface")
+    assert thorough.model is estimator.model and thorough.score_threshold == 0.40 and fast.score_threshold == 0.6
+    faster, found = fast.analyze(small_faces_canvas), thorough.analyze(small_faces_canvas)
+    assert len(found) >= 11 and len(found) > len(faster)
     assert all(16 <= f.box[2] - f.box[0] <= 26 for f in found)
+
+
+def test_default_detector_cascade(estimator, small_faces_canvas):
+    """Auto keeps RetinaFace's faces when all are large, and hands small faces to CenterFace."""
+    assert estimator.detector.name == "auto" and estimator.min_face == 16
+    assert estimator.detect(read_image(HOPPER)).detector == "retinaface"
+    small = estimator.detect(small_faces_canvas)
+    assert small.detector == "centerface" and len(small) >= 11
+
+
+def test_large_photo_fast_pass(estimator, hopper_face):
+    """A 3,000 px photo: the fast pass works on a 640 px copy; box and landmarks land within 5% in its pixels."""
+    big = cv2.resize(read_image(HOPPER), None, fx=5, fy=5, interpolation=cv2.INTER_CUBIC)
+    found = estimator.detect(big)
+    assert found.detector == "retinaface" and len(found) == 1
+    tolerance = 0.05 * (found.boxes[0, 2] - found.boxes[0, 0])
+    assert np.allclose(found.boxes[0], np.array(hopper_face.box) * 5, atol=tolerance)
+    assert np.allclose(found.landmarks[0], np.array(hopper_face.landmarks) * 5, atol=tolerance)
+    face = estimator.analyze(big)[0]
+    assert face.gender == hopper_face.gender and abs(face.age - hopper_face.age) < 3
 
 
 def test_face_fields(hopper_face):
