@@ -21,6 +21,8 @@ from agegender.tracking import iou_matrix
 from bench.report import add_out_argument, write_json
 
 BUCKETS = (("<20", 0, 20), ("20-32", 20, 32), (">=32", 32, 1e9))
+# Finer widths, in the JSON only: where one detector falls behind another.
+FINE_BUCKETS = (("32-48", 32, 48), ("48-64", 48, 64), ("64-96", 64, 96), (">=96", 96, 1e9))
 
 
 def load_truth(folder: Path) -> dict[str, list[dict]]:
@@ -82,7 +84,7 @@ def main() -> None:
             for face, hit in zip(faces, taken, strict=True):
                 if face["invalid"]:
                     continue
-                for name, lo, hi in BUCKETS:
+                for name, lo, hi in BUCKETS + FINE_BUCKETS:
                     if lo <= face["w"] < hi:
                         counts[f"n_{name}"] += 1
                         counts[f"hit_{name}"] += int(hit)
@@ -91,7 +93,7 @@ def main() -> None:
             "precision": counts["tp"] / max(counts["tp"] + counts["fp"], 1),
             "detections": counts["tp"] + counts["fp"],
         }
-        for name, _, _ in BUCKETS:
+        for name, _, _ in BUCKETS + FINE_BUCKETS:
             row[f"recall_{name}"] = counts[f"hit_{name}"] / max(counts[f"n_{name}"], 1)
             row[f"faces_{name}"] = counts[f"n_{name}"]
         rows.append(row)
