@@ -58,7 +58,7 @@ def _blob(image: np.ndarray, max_side: int | None, mean=(0.0, 0.0, 0.0), bgr: bo
     h, w = image.shape[:2]
     scale = min(1.0, max_side / max(h, w)) if max_side else 1.0
     if scale < 1:
-        # Area averaging only where bilinear would alias: it costs 5 times as much (1280x720 to 1024 px).
+        # Area averaging only under half size, where bilinear would alias: it costs about 5 times as much.
         method = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
         image = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=method)
     sh, sw = image.shape[:2]

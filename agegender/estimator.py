@@ -50,8 +50,8 @@ class Estimator:
     than that many pixels (the default, 16: smaller detections are often false, and too small to read an
     age from), and `score_threshold` those scoring under it (None: the detector's own operating point);
     `flip` averages each face with its mirror image (None: as the model spec says).
-    Photos are searched at full resolution up to `max_side` pixels (larger ones are downscaled for
-    detection only). `with_options` gives a copy with other settings sharing the models.
+    No detector searches more than `max_side` pixels (larger photos are downscaled for detection only);
+    auto first looks at a 640 px copy. `with_options` gives a copy with other settings sharing the models.
     """
 
     DETECTOR_FLOOR = 0.3

@@ -13,7 +13,7 @@ import streamlit as st
 import streamlit_webrtc  # noqa: F401, I001
 
 from .batch import RowWriter
-from .detect import Cascade, RetinaFace
+from .detect import Cascade, CenterFace, RetinaFace
 from .estimator import Estimator
 from .paths import MODEL_SPEC, MODELS
 from .results import Face, ImageResult
@@ -26,7 +26,7 @@ PRIVACY = "Everything runs on this computer: images and video never leave it, an
 DETECTOR_CHOICES = {
     Cascade.name: "Auto: fast, thorough where faces are small",
     RetinaFace.name: "RetinaFace: fast",
-    "centerface": "CenterFace: thorough (small and hard faces), slower",
+    CenterFace.name: "CenterFace: thorough (small and hard faces), slower",
 }
 
 
