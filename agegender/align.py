@@ -49,10 +49,13 @@ def align_faces(
     image: np.ndarray,
     landmarks: np.ndarray,
     size: int,
-    template: np.ndarray = CHIP_TEMPLATES["retinaface"],
+    template: np.ndarray,
     chip_size: int = CHIP_SIZE,
 ) -> np.ndarray:
-    """Chips [N, size, size, 3] for the faces whose 5 landmarks are given ([N, 5, 2] image pixels)."""
+    """Chips [N, size, size, 3] for the faces whose 5 landmarks are given ([N, 5, 2] image pixels).
+
+    `template` is where the detector that found them puts the landmarks on a chip (`CHIP_TEMPLATES`).
+    """
     target = np.asarray(template, np.float64) * (size / chip_size)
     chips = [_warp(image, similarity(points, target), size) for points in np.asarray(landmarks)]
     return np.stack(chips) if chips else np.zeros((0, size, size, 3), np.uint8)

@@ -49,6 +49,11 @@ def _session(model_path) -> ort.InferenceSession:
     return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
 
 
+def _fit_scale(shape, max_side: int | None) -> float:
+    """The factor that brings an image of `shape` down to at most `max_side` pixels (1 if it fits, or None)."""
+    return min(1.0, max_side / max(shape[:2])) if max_side else 1.0
+
+
 def _blob(image: np.ndarray, max_side: int | None, mean=(0.0, 0.0, 0.0), bgr: bool = False) -> tuple[np.ndarray, float]:
     """An RGB image as a [1, 3, H, W] float32 network input, and the scale it was resized by.
 
@@ -56,7 +61,7 @@ def _blob(image: np.ndarray, max_side: int | None, mean=(0.0, 0.0, 0.0), bgr: bo
     network's channel order), zero-padded at the bottom and right to multiples of 32.
     """
     h, w = image.shape[:2]
-    scale = min(1.0, max_side / max(h, w)) if max_side else 1.0
+    scale = _fit_scale(image.shape, max_side)
     if scale < 1:
         # Area averaging only under half size, where bilinear would alias: it costs about 5 times as much.
         method = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
@@ -210,8 +215,7 @@ class Cascade:
     def detect(self, image: np.ndarray) -> Detections:
         """Faces in an RGB uint8 image, from whichever detector the image went to."""
         found = self.fast.detect(image)
-        fast_scale = min(1.0, self.fast.max_side / max(image.shape[:2]))
-        if len(found) and (found.widths * fast_scale >= self.SMALL).all():
+        if len(found) and (found.widths * _fit_scale(image.shape, self.fast.max_side) >= self.SMALL).all():
             return found
         return self.thorough.detect(image)
 

@@ -12,7 +12,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from agegender.align import align_faces  # noqa: E402
+from agegender.align import CHIP_TEMPLATES, align_faces  # noqa: E402
 from agegender.estimator import Estimator  # noqa: E402
 from agegender.imageio import read_image  # noqa: E402
 
@@ -41,7 +41,7 @@ def sample_chips(estimator, tmp_path_factory) -> Path:
     for name, facts in KNOWN.items():
         image = read_image(SAMPLES / name)
         found = estimator.detect(image)
-        chip = align_faces(image, found.landmarks[:1], 200)[0]
+        chip = align_faces(image, found.landmarks[:1], 200, CHIP_TEMPLATES[found.detector])[0]
         for variant, pixels in (("", chip), ("_flip", chip[:, ::-1])):
             path = f"images/{Path(name).stem}{variant}.jpg"
             cv2.imwrite(str(root / path), cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
