@@ -64,6 +64,30 @@ def calibrate_temperature(probs: np.ndarray, ages: np.ndarray, level: float = IN
     return best
 
 
+def served_forward(net, input_size: int, dtype: str = "uint8") -> dict:
+    """Compiled passes of `net` over [N, S, S, 3] images, keyed by flip: each returns (age distributions, P(female)).
+
+    With flip, each image and its mirror image go through the network in one call and are averaged.
+    """
+    import tensorflow as tf
+
+    signature = [tf.TensorSpec([None, input_size, input_size, 3], dtype)]
+
+    def forward(images):
+        out = net(tf.cast(images, tf.float32), training=False)
+        return out["age"], out["gender"][:, 0]
+
+    def forward_flip(images):
+        n = tf.shape(images)[0]
+        age, gender = forward(tf.concat([images, tf.reverse(images, [2])], 0))
+        return (age[:n] + age[n:]) / 2, (gender[:n] + gender[n:]) / 2
+
+    return {
+        False: tf.function(forward, input_signature=signature),
+        True: tf.function(forward_flip, input_signature=signature),
+    }
+
+
 class AgeGenderModel:
     """The Keras model in `models/` with its spec; `predict` takes uint8 RGB chips of the spec's input size.
 
@@ -73,7 +97,6 @@ class AgeGenderModel:
 
     def __init__(self, spec_path=MODEL_SPEC, batch_size: int = 64):
         import keras
-        import tensorflow as tf
 
         from .network import fold_batchnorm
 
@@ -86,22 +109,7 @@ class AgeGenderModel:
         chip = self.spec.get("chip", {})
         self.chip_size = int(chip.get("size", 200))
         self.keras_model = keras.saving.load_model(self.spec_path.parent / self.spec["model_file"], compile=False)
-        signature = [tf.TensorSpec([None, self.input_size, self.input_size, 3], tf.uint8)]
-        net = fold_batchnorm(self.keras_model)
-
-        def forward(chips):
-            out = net(tf.cast(chips, tf.float32), training=False)
-            return out["age"], out["gender"][:, 0]
-
-        def forward_flip(chips):
-            n = tf.shape(chips)[0]
-            age, gender = forward(tf.concat([chips, tf.reverse(chips, [2])], 0))
-            return (age[:n] + age[n:]) / 2, (gender[:n] + gender[n:]) / 2
-
-        self._forward = {
-            False: tf.function(forward, input_signature=signature),
-            True: tf.function(forward_flip, input_signature=signature),
-        }
+        self._forward = served_forward(fold_batchnorm(self.keras_model), self.input_size)
 
     @property
     def version(self) -> str:

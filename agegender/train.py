@@ -10,7 +10,7 @@ import numpy as np
 from . import __version__
 from .align import CHIP_SIZE, CHIP_TEMPLATES, LANDMARK_ORDER
 from .dataset import read_labels
-from .model import calibrate_temperature, summarise
+from .model import calibrate_temperature, served_forward, summarise
 
 MODEL_FILE = "agegender.keras"
 CACHE_SCALE = 1.25  # chips are cached this much larger than the input, so zoom augmentation keeps detail
@@ -190,12 +190,6 @@ def recalibrate_batchnorm(model, batches) -> None:
         d.rate = rate
 
 
-def _served(forward, images, flip: bool) -> np.ndarray:
-    """Age distributions of a batch the way the model is served: averaged with the mirror images if `flip`."""
-    probs = forward(images).numpy()
-    return (probs + forward(images[:, :, ::-1]).numpy()) / 2 if flip else probs
-
-
 def finalize(
     candidates: dict, out_dir, data_dir, info: dict, bn_batches: int = 150, limit: int | None = None, flip: bool = True
 ) -> dict:
@@ -205,8 +199,6 @@ def finalize(
     `bn_batches` 0 keeps the statistics (candidates finalized before). `flip`: the model is served with flip
     test-time augmentation, so it is selected and calibrated that way.
     """
-    import tensorflow as tf
-
     out, data_dir = Path(out_dir), Path(data_dir)
     started = time.time()
     train_set, dev_set = _splits(data_dir, limit)
@@ -218,8 +210,8 @@ def finalize(
     for name, model in candidates.items():
         if bn_batches:
             recalibrate_batchnorm(model, (images for images, _, _ in train_ds.take(bn_batches)))
-        forward = tf.function(lambda x, model=model: model(x, training=False)["age"])
-        probs = np.concatenate([_served(forward, images, flip) for images, _, _ in dev_ds])
+        forward = served_forward(model, input_size, "float32")[flip]
+        probs = np.concatenate([forward(images)[0].numpy() for images, _, _ in dev_ds])
         mae = float(np.mean(np.abs(summarise(probs)[0][valid] - dev_set.ages[valid]))) if valid.any() else 0.0
         scored[name] = (mae, model, probs)
         print(f"{name}: dev age MAE {mae:.3f}" + (" after batch-norm recalibration" if bn_batches else ""))
