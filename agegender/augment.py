@@ -112,8 +112,10 @@ def make_dataset(
         sample_weights = {"age": tf.gather(age_w, index), "gender": tf.gather(gender_w, index)}
         return images, labels, sample_weights
 
+    if shuffle is None:
+        shuffle = augment
     ds = tf.data.Dataset.range(n)
-    if augment if shuffle is None else shuffle:
+    if shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size).map(load, num_parallel_calls=1).map(transform, num_parallel_calls=1)
     return ds.prefetch(2)
