@@ -6,6 +6,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "models"
 MODEL_SPEC = MODELS / "agegender.json"
+SAMPLES = REPO / "agegender" / "samples"  # public-domain sample photos with known.json
 SHARED = REPO.parent / "shared"
 IMAGENET_WEIGHTS_NAME = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 

@@ -18,11 +18,10 @@ import numpy as np
 from agegender.batch import BatchRunner, RowWriter
 from agegender.estimator import Estimator, make_faces
 from agegender.imageio import read_image
-from agegender.paths import REPO
+from agegender.paths import SAMPLES
 from agegender.synthetic import face_canvas, head_crops
 from bench.report import add_out_argument, write_json
 
-SAMPLES = REPO / "agegender" / "samples"
 PORTRAITS = [
     "grace_hopper.jpg",
     "obama_official_portrait.jpg",

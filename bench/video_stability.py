@@ -12,12 +12,10 @@ import numpy as np
 
 from agegender.estimator import Estimator, make_faces
 from agegender.imageio import read_image
-from agegender.paths import REPO
+from agegender.paths import SAMPLES
 from agegender.synthetic import jitter_frames
 from agegender.tracking import FaceTracker
 from bench.report import add_out_argument, write_json
-
-SAMPLES = REPO / "agegender" / "samples"
 
 
 def flips(genders: list[str]) -> int:

@@ -16,11 +16,10 @@ from agegender.detect import RetinaFace
 from agegender.estimator import Estimator
 from agegender.imageio import read_image
 from agegender.live import LiveAnnotator
-from agegender.paths import REPO
+from agegender.paths import SAMPLES
 from agegender.synthetic import face_canvas, head_crops, jitter_frames
 from bench.report import add_out_argument, write_json
 
-SAMPLES = REPO / "agegender" / "samples"
 PORTRAITS = ["obama_official_portrait.jpg", "grace_hopper.jpg", "astronaut_eileen_collins.png"]
 
 

@@ -7,10 +7,8 @@ import streamlit as st
 
 from agegender import ui
 from agegender.imageio import ImageError, read_image
-from agegender.paths import REPO
+from agegender.paths import SAMPLES
 from agegender.render import annotate
-
-SAMPLES = REPO / "agegender" / "samples"
 
 st.set_page_config(page_title="Compare · agegender", page_icon="🔍", layout="wide")
 st.title("Compare predictions with known facts")

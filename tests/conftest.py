@@ -15,8 +15,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from agegender.align import CHIP_TEMPLATES, align_faces  # noqa: E402
 from agegender.estimator import Estimator  # noqa: E402
 from agegender.imageio import read_image  # noqa: E402
+from agegender.paths import SAMPLES  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parent.parent / "agegender" / "samples"
 KNOWN = json.loads((SAMPLES / "known.json").read_text())
 
 
