@@ -1,9 +1,42 @@
-"""agegender: offline apparent age and gender estimation for every face in photos and video."""
+"""agegender: offline apparent age and gender estimation for every face in photos and video.
 
-__version__ = "0.1.0"
+The public API is what this module exports; the package has three wings: `inference` (what runs a model),
+`training` (datasets, training, export, evaluation) and `apps` (command line, batch and scale-out runners,
+dashboard glue).
+"""
 
-from .estimator import Estimator, analyze  # noqa: E402
-from .imageio import ImageError  # noqa: E402
-from .results import Face, ImageResult  # noqa: E402
+__version__ = "0.2.0"
 
-__all__ = ["Estimator", "Face", "ImageError", "ImageResult", "analyze", "__version__"]
+from .inference.decode import DEFAULT_MAX_PIXELS, ImageError, ImageTooLarge, Picture, read_image  # noqa: E402
+from .inference.detect import DETECTORS, Detections  # noqa: E402
+from .inference.estimator import Estimator, analyze  # noqa: E402
+from .inference.groups import DISPLAY_GROUPS, age_group  # noqa: E402
+from .inference.render import annotate  # noqa: E402
+from .inference.results import STATUSES, Face, ImageResult  # noqa: E402
+from .inference.tracking import FaceTracker  # noqa: E402
+from .inference.video import VIDEO_EXTENSIONS, VideoAnalyzer, VideoError, VideoWriter, read_frames  # noqa: E402
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "DETECTORS",
+    "DISPLAY_GROUPS",
+    "STATUSES",
+    "VIDEO_EXTENSIONS",
+    "Detections",
+    "Estimator",
+    "Face",
+    "FaceTracker",
+    "ImageError",
+    "ImageResult",
+    "ImageTooLarge",
+    "Picture",
+    "VideoAnalyzer",
+    "VideoError",
+    "VideoWriter",
+    "__version__",
+    "age_group",
+    "analyze",
+    "annotate",
+    "read_frames",
+    "read_image",
+]

@@ -10,20 +10,19 @@ from pathlib import Path
 import cv2
 import pytest
 
+from agegender import Estimator, read_image
+from agegender.inference.align import align_faces
+from agegender.paths import SAMPLES
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from agegender.align import CHIP_TEMPLATES, align_faces  # noqa: E402
-from agegender.estimator import Estimator  # noqa: E402
-from agegender.imageio import read_image  # noqa: E402
-from agegender.paths import SAMPLES  # noqa: E402
-
 KNOWN = json.loads((SAMPLES / "known.json").read_text())
+HOPPER = SAMPLES / "grace_hopper.jpg"
 
 
-def run_cli(*args, env=None) -> subprocess.CompletedProcess:
+def run_cli(*args, env=None, timeout=600) -> subprocess.CompletedProcess:
     """Run `python -m agegender ARGS...` and capture its output."""
     return subprocess.run(
-        [sys.executable, "-m", "agegender", *map(str, args)], capture_output=True, text=True, timeout=600, env=env
+        [sys.executable, "-m", "agegender", *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env
     )
 
 
@@ -41,7 +40,7 @@ def sample_chips(estimator, tmp_path_factory) -> Path:
     for name, facts in KNOWN.items():
         image = read_image(SAMPLES / name)
         found = estimator.detect(image)
-        chip = align_faces(image, found.landmarks[:1], 200, CHIP_TEMPLATES[found.detector])[0]
+        chip = align_faces(image, found.landmarks[:1], 200, found.chip_template)[0]
         for variant, pixels in (("", chip), ("_flip", chip[:, ::-1])):
             path = f"images/{Path(name).stem}{variant}.jpg"
             cv2.imwrite(str(root / path), cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))

@@ -7,10 +7,12 @@ import os
 import numpy as np
 import pytest
 
-from agegender.model import AgeGenderModel, calibrate_temperature, summarise
+from agegender import Estimator
+from agegender.inference.runtime import AgeGenderModel, summarise
 from agegender.paths import MODEL_SPEC, MODELS, imagenet_weights
-
-from .conftest import KNOWN, SAMPLES, run_cli
+from agegender.training.export import stale
+from agegender.training.finalize import calibrate_temperature
+from tests.conftest import KNOWN, SAMPLES, run_cli
 
 OFFICIAL_PORTRAITS = [
     "astronaut_eileen_collins.png",
@@ -42,6 +44,8 @@ def test_shipped_artefacts():
     metrics = json.loads((MODELS / "metrics.json").read_text())
     assert EVALUATE_KEYS <= set(metrics)
     assert metrics["n"] == 2385 and metrics["mode"] == "chips"
+    assert (MODELS / spec["onnx_file"]).stat().st_size <= 20 * 1024 * 1024
+    assert stale(MODEL_SPEC) is None, stale(MODEL_SPEC)
 
 
 def test_outputs_are_distributions():
@@ -55,16 +59,14 @@ def test_outputs_are_distributions():
     assert (out.age_low <= out.age).all() and (out.age <= out.age_high).all()
 
 
-def test_served_network_matches_the_keras_file():
-    """Folded batch norms give the saved model's outputs; flip averages each chip with its mirror image."""
+def test_flip_averages_the_mirror_image():
     model = AgeGenderModel()
     chips = np.random.default_rng(1).integers(0, 256, (4, model.input_size, model.input_size, 3), dtype=np.uint8)
-    reference = model.keras_model(chips.astype(np.float32), training=False)
     probs, p_female = model.distributions(chips, flip=False)
-    np.testing.assert_allclose(probs, reference["age"].numpy(), atol=1e-5)
-    np.testing.assert_allclose(p_female, reference["gender"].numpy()[:, 0], atol=1e-5)
-    mirrored, _ = model.distributions(chips[:, :, ::-1], flip=False)
-    np.testing.assert_allclose(model.distributions(chips, flip=True)[0], (probs + mirrored) / 2, atol=1e-6)
+    mirrored, mirrored_female = model.distributions(chips[:, :, ::-1], flip=False)
+    flipped, flipped_female = model.distributions(chips, flip=True)
+    np.testing.assert_allclose(flipped, (probs + mirrored) / 2, atol=1e-6)
+    np.testing.assert_allclose(flipped_female, (p_female + mirrored_female) / 2, atol=1e-6)
     assert model.flip is True
 
 
@@ -138,6 +140,7 @@ def test_evaluate_skips_unreadable_rows_and_counts_labels_where_present(sample_c
     assert metrics["n_age"] == metrics["n_gender"] == 2 * len(KNOWN)
 
 
+@pytest.mark.slow
 def test_training_few_steps_lowers_loss_and_saves(sample_chips, tmp_path):
     out = tmp_path / "run"
     weights = imagenet_weights() if imagenet_weights().is_file() else "none"
@@ -165,6 +168,30 @@ def test_training_few_steps_lowers_loss_and_saves(sample_chips, tmp_path):
     assert len(history) == 4
     assert float(history[-1]["loss"]) < float(history[0]["loss"])
     model = AgeGenderModel(out / "agegender.json")
-    assert model.input_size == 96
+    assert model.input_size == 96 and stale(out / "agegender.json") is None
     probs, _ = model.distributions(np.zeros((2, 96, 96, 3), np.uint8))
     assert probs.shape == (2, 101)
+
+
+@pytest.mark.slow
+def test_fine_tuning_on_a_plain_csv_of_photos(tmp_path):
+    """`train --data FILE.csv --init` on a few photos (faces aligned first, seeded split) writes a loadable model."""
+    rows = [(name, facts["age"] if i % 3 else "", facts["gender"] if i % 4 else "") for i, (name, facts) in
+            enumerate(KNOWN.items())]
+    labels = tmp_path / "mine.csv"
+    with open(labels, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "age", "gender"])
+        writer.writerows([(str(SAMPLES / name), age, gender) for name, age, gender in rows * 2])
+    out = tmp_path / "tuned"
+    run = run_cli(
+        "train", "--data", labels, "--init", MODELS / "agegender.keras", "--out", out, "--epochs", 1,
+        "--batch-size", 4, "--lr", "1e-5", "--quiet-progress",
+        env={**os.environ, "AGEGENDER_CACHE": str(tmp_path / "cache")},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    spec = json.loads((out / "agegender.json").read_text())
+    assert spec["training"]["train_images"] + spec["training"]["dev_images"] == 2 * len(KNOWN)
+    assert AgeGenderModel(out / "agegender.json").input_size == 128
+    face = Estimator(out / "agegender.json").analyze(SAMPLES / "obama_official_portrait.jpg")[0]
+    assert 20 < face.age < 90 and face.gender in ("male", "female")

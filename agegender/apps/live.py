@@ -1,0 +1,98 @@
+"""Live video: the webcam page's WebRTC frame callback, which never waits for the model.
+
+The callback hands each frame to one analysis thread and returns at once with the latest analysed faces drawn
+on it. A frame the thread has not started on is replaced by the next one (stale frames are dropped, never
+queued), so under CPU load the video keeps flowing and only the analysis rate falls. On Linux the thread runs
+at a lower priority than the media threads, so decoding and encoding the stream come first.
+"""
+
+import os
+import sys
+import threading
+import time
+from collections import deque
+
+import av
+import numpy as np
+
+from ..inference.estimator import Estimator
+from ..inference.render import annotate, overlay
+from ..inference.results import Face
+from ..inference.video import VideoAnalyzer
+
+ANALYSIS_NICENESS = 5
+
+
+class LiveAnnotator:
+    """Callable on `av.VideoFrame`s: annotates tracked faces and keeps thread-safe statistics."""
+
+    def __init__(self, estimator: Estimator, window: int = 30):
+        self.analyzer = VideoAnalyzer(estimator)
+        self._lock = threading.Condition()
+        self._times: deque[float] = deque(maxlen=window)
+        self._pending: np.ndarray | None = None
+        self._worker: threading.Thread | None = None
+        self.frames = 0  # frames analysed
+        self.received = 0  # frames the stream delivered
+        self.last_received = 0.0
+        self.faces: list[Face] = []
+        self.error: str | None = None
+
+    def process(self, image: np.ndarray) -> np.ndarray:
+        """Analyse one RGB frame now (tracking and smoothing) and return it annotated, with the analysis rate."""
+        faces = self._analyse(image)
+        return overlay(annotate(image, faces), f"{self.fps():.1f} fps")
+
+    def _analyse(self, image: np.ndarray) -> list[Face]:
+        result = self.analyzer.process([image], [self.frames], "webcam")[0]
+        with self._lock:
+            self.frames += 1
+            self._times.append(time.perf_counter())
+            self.faces = result.faces
+        return result.faces
+
+    def _run(self) -> None:
+        if sys.platform == "linux":
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ANALYSIS_NICENESS)
+        while True:
+            with self._lock:
+                while self._pending is None:
+                    self._lock.wait()
+                image, self._pending = self._pending, None
+            try:
+                self._analyse(image)
+            except Exception as exc:  # the page shows it; the stream goes on
+                self.error = f"{type(exc).__name__}: {exc}"
+
+    def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """The WebRTC frame callback: queue the frame for analysis (replacing a stale one) and draw the latest faces."""
+        image = frame.to_ndarray(format="rgb24")
+        with self._lock:
+            self.received += 1
+            self.last_received = time.monotonic()
+            self._pending = image
+            self._lock.notify()
+            faces = list(self.faces)
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._run, name="agegender-live", daemon=True)
+                self._worker.start()
+        out = av.VideoFrame.from_ndarray(overlay(annotate(image, faces), f"{self.fps():.1f} fps"), format="rgb24")
+        out.pts, out.time_base = frame.pts, frame.time_base
+        return out
+
+    def fps(self) -> float:
+        """Frames analysed per second over the last `window` analyses."""
+        with self._lock:
+            if len(self._times) < 2:
+                return 0.0
+            return (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-9)
+
+    def snapshot(self) -> tuple[int, float, list[Face]]:
+        """(frames analysed, analysed frames per second, faces in the latest analysed frame)."""
+        fps = self.fps()
+        with self._lock:
+            return self.frames, fps, list(self.faces)
+
+    def seconds_since_frame(self) -> float | None:
+        """Seconds since the stream last delivered a frame (None before the first)."""
+        return time.monotonic() - self.last_received if self.received else None

@@ -1,0 +1,70 @@
+"""Output rows: one per face (or one saying why an input has none), as JSON lines or CSV; and per-person rows."""
+
+import csv
+import json
+
+from ..inference.people import PERSON_FIELDS, Person
+from ..inference.results import ImageResult
+
+CSV_COLUMNS = [
+    "file",
+    "frame",
+    "face",
+    "track_id",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "detector_score",
+    "age",
+    "age_std",
+    "age_low",
+    "age_high",
+    "age_group",
+    "gender",
+    "gender_probability",
+    "image_width",
+    "image_height",
+    "landmarks",
+    "status",
+    "error",
+]
+
+
+def flat_row(row: dict) -> dict:
+    """A result row with its box as x1..y2 and its landmarks as JSON text, as the CSV has it."""
+    row = dict(row)
+    box = row.pop("box") or [None] * 4
+    row.update(zip(("x1", "y1", "x2", "y2"), box, strict=True))
+    row["landmarks"] = json.dumps(row["landmarks"]) if row["landmarks"] is not None else None
+    return row
+
+
+class RowWriter:
+    """Writes result rows as JSON lines or CSV, one per face, or one per image, page or video without faces."""
+
+    def __init__(self, stream, fmt: str = "jsonl"):
+        self.stream, self.fmt = stream, fmt
+        self._csv = None
+        if fmt == "csv":
+            self._csv = csv.DictWriter(stream, CSV_COLUMNS, extrasaction="ignore")
+            self._csv.writeheader()
+
+    def write_rows(self, rows: list[dict]) -> None:
+        for row in rows:
+            if self._csv:
+                self._csv.writerow(flat_row(row))
+            else:
+                self.stream.write(json.dumps(row) + "\n")
+        self.stream.flush()
+
+    def write(self, result: ImageResult) -> None:
+        self.write_rows(result.rows())
+
+
+def write_people(stream, persons: list[Person]) -> None:
+    """One CSV row per person (track) of the videos analysed."""
+    writer = csv.DictWriter(stream, list(PERSON_FIELDS))
+    writer.writeheader()
+    for person in persons:
+        writer.writerow({**person.to_dict(), "best_box": json.dumps(person.to_dict()["best_box"])})

@@ -1,0 +1,22 @@
+"""onnxruntime sessions for every network the inference wing runs: the detectors and the age & gender model."""
+
+import onnxruntime as ort
+
+# onnxruntime otherwise records a device id and queues telemetry events under ~/.cache/Microsoft.
+ort.disable_telemetry_events()
+
+
+def session(model_path, threads: int = 0, spinning: bool = False) -> ort.InferenceSession:
+    """A CPU session with full graph optimisation.
+
+    `threads` 0 lets onnxruntime use one thread per physical core. Idle threads sleep instead of spinning
+    unless `spinning`: on a small CPU the detector and the model take turns, and a spinning pool would take
+    cycles from the other.
+    """
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])

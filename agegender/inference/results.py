@@ -1,0 +1,132 @@
+"""Typed results, built in one place: one `Face` per detected face, one `ImageResult` per image, page or frame."""
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .detect import Detections
+from .groups import age_group
+from .runtime import ModelOutput
+
+GENDER_LABELS = ("male", "female")
+STATUSES = ("ok", "no_face", "error")
+
+
+@dataclass
+class Face:
+    """One face: where it is, how sure the detector was, and the age and gender estimates."""
+
+    box: tuple[float, float, float, float]
+    landmarks: list[tuple[float, float]]
+    detector_score: float
+    age: float
+    age_std: float
+    age_low: float
+    age_high: float
+    age_group: str
+    gender: str
+    gender_probability: float
+    track_id: int | None = None
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
+
+    def label(self) -> str:
+        """Short caption: `34 ± 4 · female 97%`."""
+        return f"{self.age:.0f} ± {self.age_std:.0f} · {self.gender} {self.gender_probability:.0%}"
+
+    def to_dict(self) -> dict:
+        row = asdict(self)
+        row["box"] = [round(v, 1) for v in self.box]
+        row["landmarks"] = [[round(x, 1), round(y, 1)] for x, y in self.landmarks]
+        for key in ("detector_score", "gender_probability"):
+            row[key] = round(row[key], 4)
+        for key in ("age", "age_std", "age_low", "age_high"):
+            row[key] = round(row[key], 1)
+        return row
+
+
+FACE_FIELDS = tuple(Face.__dataclass_fields__)
+
+
+@dataclass
+class ImageResult:
+    """All faces of one image, page or video frame, with where it came from; `error` says why it has none."""
+
+    source: str
+    width: int
+    height: int
+    faces: list[Face] = field(default_factory=list)
+    frame: int | None = None
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        """`ok` (faces found), `no_face`, or `error` (the input could not be read; see `error`)."""
+        return "error" if self.error else ("ok" if self.faces else "no_face")
+
+    def filtered(self, min_score: float = 0.0, min_width: float = 0.0) -> "ImageResult":
+        """The same result keeping only faces scoring at least `min_score` and at least `min_width` pixels wide."""
+        kept = [f for f in self.faces if f.detector_score >= min_score and f.width >= min_width]
+        return ImageResult(self.source, self.width, self.height, kept, self.frame, self.error)
+
+    def rows(self) -> list[dict]:
+        """One flat dict per face, or one row with empty face fields saying why there is none."""
+        base = {
+            "file": self.source,
+            "frame": self.frame,
+            "status": self.status,
+            "error": self.error,
+            "image_width": self.width,
+            "image_height": self.height,
+        }
+        if not self.faces:
+            return [{**base, "face": None, **dict.fromkeys(FACE_FIELDS)}]
+        return [{**base, "face": i, **face.to_dict()} for i, face in enumerate(self.faces)]
+
+
+def failed(source: str, message: str, frame: int | None = None) -> ImageResult:
+    """The result of an input that could not be read."""
+    return ImageResult(source, 0, 0, [], frame, error=message)
+
+
+def no_face(source: str, size: tuple[int, int], frame: int | None = None) -> ImageResult:
+    """The result of an input read without finding a face (a video's, when no frame had one)."""
+    return ImageResult(source, int(size[0]), int(size[1]), [], frame)
+
+
+def build(
+    source: str, size: tuple[int, int], scale: float, found: Detections, out: ModelOutput, frame=None, tracker=None
+) -> ImageResult:
+    """The result for one image from its detections and the model's rows for them (same order).
+
+    Faces are numbered left to right; boxes and landmarks found on a copy decoded at `scale` are given in the
+    original image's pixels. With a `tracker`, each face gets its track id and the track's smoothed age and
+    gender; otherwise gender is P(female) >= 0.5. The probability given is always that of the gender shown.
+    """
+    order = np.argsort(found.boxes[:, 0], kind="stable")
+    found, out = found[order], out[order]
+    if tracker is not None:
+        out, track_ids, female = tracker.update(found, out)
+    else:
+        track_ids, female = [None] * len(found), out.p_female >= 0.5
+    faces = []
+    for i in range(len(found)):
+        p_female = float(out.p_female[i])
+        faces.append(
+            Face(
+                box=tuple(float(v) / scale for v in found.boxes[i]),
+                landmarks=[(float(x) / scale, float(y) / scale) for x, y in found.landmarks[i]],
+                detector_score=float(found.scores[i]),
+                age=float(out.age[i]),
+                age_std=float(out.age_std[i]),
+                age_low=float(out.age_low[i]),
+                age_high=float(out.age_high[i]),
+                age_group=age_group(out.age[i]),
+                gender=GENDER_LABELS[int(female[i])],
+                gender_probability=p_female if female[i] else 1.0 - p_female,
+                track_id=None if track_ids[i] is None else int(track_ids[i]),
+            )
+        )
+    return ImageResult(source, int(size[0]), int(size[1]), faces, frame)

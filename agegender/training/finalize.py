@@ -1,0 +1,130 @@
+"""Finalizing trained candidates into the served model: batch-norm statistics, selection on dev, the interval's
+temperature (fitted on clean and degraded dev chips), and the spec that says how to use the model."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..inference.align import CHIP_SIZE, LANDMARK_ORDER
+from ..inference.detect import DETECTORS
+from ..inference.runtime import INTERVAL_LEVEL, summarise
+
+MODEL_VERSION = "0.2.0"
+MODEL_FILE = "agegender.keras"
+SPEC_FILE = "agegender.json"
+SPEC_DETECTOR = "retinaface"  # whose chip template the spec records
+CALIBRATION_DEGRADATIONS = ("none", "greyscale", "sepia", "blur", "down48", "down32", "jpeg20", "noise", "dark_gamma")
+
+
+def calibrate_temperature(probs: np.ndarray, ages: np.ndarray, level: float = INTERVAL_LEVEL) -> float:
+    """The temperature whose `level` intervals cover that fraction of the true ages (grid search)."""
+    best, best_gap = 1.0, np.inf
+    for t in np.round(np.arange(0.5, 4.01, 0.05), 2):
+        _, _, low, high = summarise(probs, t, level)
+        gap = abs(np.mean((ages >= low) & (ages <= high)) - level)
+        if gap < best_gap:
+            best, best_gap = float(t), gap
+    return best
+
+
+def recalibrate_batchnorm(model, batches) -> None:
+    """Re-estimate every BatchNormalization layer's moving statistics as the plain mean over `batches`.
+
+    Keras' MobileNetV2 uses momentum 0.999, so while fine-tuning moves the weights the moving statistics
+    lag far behind them (measured mid-training: dev MAE 8.9 with them, 5.3 with batch statistics).
+    Dropout is switched off meanwhile, so the statistics match inference.
+    """
+    import keras
+
+    from .network import iter_layers
+
+    norms = [layer for layer in iter_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    dropouts = [layer for layer in iter_layers(model) if isinstance(layer, keras.layers.Dropout)]
+    momenta, rates = [n.momentum for n in norms], [d.rate for d in dropouts]
+    for d in dropouts:
+        d.rate = 0.0
+    for k, images in enumerate(batches):
+        for n in norms:
+            n.momentum = k / (k + 1)
+        model(images, training=True)
+    for n, momentum in zip(norms, momenta, strict=True):
+        n.momentum = momentum
+    for d, rate in zip(dropouts, rates, strict=True):
+        d.rate = rate
+
+
+def write_spec(out: Path, input_size: int, temperature: float, flip_tta: bool, extra: dict) -> dict:
+    """The JSON that says how to use the saved model (`export` adds its ONNX file and hashes)."""
+    spec = {
+        "name": "agegender-mobilenetv2",
+        "version": MODEL_VERSION,
+        "model_file": MODEL_FILE,
+        "input_size": input_size,
+        "input": "RGB uint8 (float 0-255 in Keras), normalisation to [-1, 1] inside the model, shape [N, S, S, 3]",
+        "chip": {
+            "size": CHIP_SIZE,
+            "description": "UTKFace aligned & cropped chip; the whole chip is resized to input_size",
+            "landmarks": DETECTORS[SPEC_DETECTOR].chip_template.round(2).tolist(),
+            "landmarks_order": list(LANDMARK_ORDER),
+            "landmarks_detector": SPEC_DETECTOR,
+        },
+        "outputs": {
+            "age": "softmax over ages 0..100 (index = years); estimate = mean, spread = sd",
+            "gender": "P(female), sigmoid",
+        },
+        "gender_labels": ["male", "female"],
+        "age_temperature": temperature,
+        "interval_level": INTERVAL_LEVEL,
+        "flip_tta": flip_tta,
+        **extra,
+    }
+    (out / SPEC_FILE).write_text(json.dumps(spec, indent=2) + "\n")
+    return spec
+
+
+def finalize(candidates: dict, out_dir, sets, info: dict, bn_batches: int = 150, flip: bool = True) -> dict:
+    """Recalibrate each candidate's batch-norm statistics on training chips, keep the one with the lowest dev MAE
+    (the mean of clean and degraded dev chips), fit its 90% interval's temperature on those same chips, and
+    write the shipped `agegender.keras` + `agegender.json`.
+
+    `sets` is (train, dev). `bn_batches` 0 keeps the statistics (candidates finalized before). `flip`: the
+    model is served with flip test-time augmentation, so it is selected and calibrated that way.
+    """
+    from .dataset import load_chips
+    from .degrade import degrade
+    from .network import served_forward
+    from .train import CACHE_SCALE, plain_dataset
+
+    out, (train_set, dev_set) = Path(out_dir), sets
+    started = time.time()
+    input_size = int(next(iter(candidates.values())).input_shape[1])
+    train_ds = plain_dataset(train_set, input_size, 64, shuffle=True) if bn_batches else None
+    dev_chips = np.asarray(load_chips(dev_set, int(round(input_size * CACHE_SCALE))))
+    valid = ~np.isnan(dev_set.ages)
+    dev_sets = {
+        name: plain_dataset(dev_set, input_size, 128, chips=degrade(dev_chips, name, seed=1))
+        for name in CALIBRATION_DEGRADATIONS
+    }
+    scored = {}
+    for name, model in candidates.items():
+        if bn_batches:
+            recalibrate_batchnorm(model, (images for images, _, _ in train_ds.take(bn_batches)))
+        forward = served_forward(model, input_size, "float32")[flip]
+        probs = {k: np.concatenate([forward(x)[0].numpy() for x, _, _ in ds]) for k, ds in dev_sets.items()}
+        maes = {k: float(np.mean(np.abs(summarise(p)[0][valid] - dev_set.ages[valid]))) for k, p in probs.items()}
+        score = (maes["none"] + np.mean(list(maes.values()))) / 2 if valid.any() else 0.0
+        scored[name] = (score, model, probs, maes)
+        print(f"{name}: dev age MAE {maes['none']:.3f} clean, {np.mean(list(maes.values())):.3f} over the suite")
+    chosen = min(scored, key=lambda name: scored[name][0])
+    score, model, probs, maes = scored[chosen]
+    model.save(out / MODEL_FILE)
+    pooled = np.concatenate([p[valid] for p in probs.values()])
+    ages = np.tile(dev_set.ages[valid], len(probs))
+    temperature = calibrate_temperature(pooled, ages) if valid.sum() >= 20 else 1.0
+    info = {**info, "selected": chosen, "dev_age_mae": maes["none"], "dev_age_mae_by_degradation": maes}
+    info["interval_calibrated_on"] = list(CALIBRATION_DEGRADATIONS)
+    if bn_batches:
+        info.update(batchnorm_recalibration_batches=bn_batches, finalize_seconds=round(time.time() - started, 1))
+    return write_spec(out, input_size, temperature, flip, {"training": info})

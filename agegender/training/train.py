@@ -1,0 +1,162 @@
+"""Training: fit the network on labelled face chips (resumable), then finalize and export the served model."""
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..paths import cache_dir
+from .dataset import align_photos, read_labels, seeded_split
+
+CACHE_SCALE = 1.25  # chips are cached this much larger than the input, so zoom augmentation keeps detail
+
+
+def training_sets(data, limit: int | None = None, aligned: bool | None = None, seed: int = 0):
+    """(train, dev) face sets and a name for the data.
+
+    `data` is a UTKFace-layout folder (labels.csv and splits/{train,dev}.txt), a folder with only labels.csv,
+    or a `path,age,gender` CSV; without split files a seeded 90/10 split is made. `aligned` says the images are
+    already aligned chips (default: for a folder with splits); otherwise each photo's largest face is aligned
+    into a chip first, as inference does.
+    """
+    data = Path(data)
+    labels = data / "labels.csv" if data.is_dir() else data
+    splits = data / "splits" if data.is_dir() else None
+    if splits and (splits / "train.txt").is_file() and (splits / "dev.txt").is_file():
+        sets = [read_labels(labels, data, splits / f"{s}.txt") for s in ("train", "dev")]
+        aligned = True if aligned is None else aligned
+    else:
+        sets = list(seeded_split(read_labels(labels), seed=seed))
+        aligned = False if aligned is None else aligned
+    if limit:
+        sets = [s.subset(range(min(limit, len(s)))) for s in sets]
+    if not aligned:
+        folder = cache_dir() / "aligned" / labels.resolve().parent.name
+        sets = [align_photos(s, folder) for s in sets]
+    return sets[0], sets[1], data.stem if data.is_file() else data.name
+
+
+def plain_dataset(faces, input_size: int, batch_size: int, shuffle: bool = False, chips=None):
+    """Un-augmented batches of a face set's cached chips (or the `chips` given), every sample weighted 1."""
+    from .augment import make_dataset
+    from .dataset import load_chips
+
+    chips = load_chips(faces, int(round(input_size * CACHE_SCALE))) if chips is None else chips
+    ones = np.ones(len(faces), np.float32)
+    return make_dataset(chips, faces.ages, faces.genders, ones, input_size, batch_size, augment=False, shuffle=shuffle)
+
+
+def _best_so_far(history: Path, monitor: str) -> float:
+    if not history.is_file():
+        return np.inf
+    with open(history, newline="") as fh:
+        values = [float(row[monitor]) for row in csv.DictReader(fh) if row.get(monitor)]
+    return min(values, default=np.inf)
+
+
+def train(
+    data,
+    out_dir,
+    weights=None,
+    init=None,
+    input_size: int = 128,
+    epochs: int = 18,
+    batch_size: int = 64,
+    learning_rate: float = 5e-4,
+    limit: int | None = None,
+    seed: int = 0,
+    balance: float = 0.5,
+    teacher=None,
+    teacher_weight: tuple[float, float] = (0.0, 0.0),
+    aligned: bool | None = None,
+    verbose: int = 1,
+) -> dict:
+    """Train, select on dev, and write the served model; resumes from `out_dir/backup` if present.
+
+    `init` is a saved `.keras` model to fine-tune further instead of starting from ImageNet `weights`;
+    `balance` is the power of the age-balancing sample weights (0 = none). `teacher` is a cache of teacher
+    outputs (`teachers.load_targets`), mixed into the age and gender targets by `teacher_weight` where the
+    teacher is trusted (`teachers.trusted`).
+
+    Writes `history.csv`, `best.keras`, and at the end the shipped `agegender.keras`, `.json` and `.onnx`.
+    """
+    import keras
+
+    from .augment import balancing_weights, make_dataset
+    from .dataset import load_chips
+    from .export import export
+    from .finalize import finalize
+    from .losses import AgeLoss, GenderLoss, gender_accuracy, mae_years
+    from .network import build_model
+    from .teachers import load_targets, trusted
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+    train_set, dev_set, name = training_sets(data, limit, aligned, seed)
+    model = keras.saving.load_model(init, compile=False) if init else build_model(input_size, weights)
+    input_size = int(model.input_shape[1])
+    cache_size = int(round(input_size * CACHE_SCALE))
+    started = time.time()
+    train_ds = make_dataset(
+        load_chips(train_set, cache_size),
+        train_set.ages,
+        train_set.genders,
+        balancing_weights(train_set.ages, power=balance),
+        input_size,
+        batch_size,
+        augment=True,
+        seed=seed,
+        teacher=trusted(load_targets(train_set, teacher), train_set.ages) if teacher else None,
+    )
+    dev_ds = plain_dataset(dev_set, input_size, 128)
+    steps = int(np.ceil(len(train_set) / batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate / 20,
+        decay_steps=max(steps * epochs - steps, 1),
+        alpha=0.02,
+        warmup_target=learning_rate,
+        warmup_steps=steps,
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+        loss={"age": AgeLoss(teacher_weight[0]), "gender": GenderLoss(teacher_weight[1])},
+        metrics={"age": [mae_years], "gender": [gender_accuracy]},
+    )
+    monitor = "val_age_mae_years"
+    history_csv = out / "history.csv"
+    best = keras.callbacks.ModelCheckpoint(out / "best.keras", monitor=monitor, mode="min", save_best_only=True)
+    best.best = _best_so_far(history_csv, monitor)
+    model.fit(
+        train_ds,
+        validation_data=dev_ds,
+        epochs=epochs,
+        verbose=verbose,
+        callbacks=[
+            keras.callbacks.BackupAndRestore(out / "backup"),
+            keras.callbacks.CSVLogger(history_csv, append=True),
+            best,
+        ],
+    )
+    candidates = {"last epoch": model}
+    if (out / "best.keras").is_file():
+        candidates["best dev epoch"] = keras.saving.load_model(out / "best.keras", compile=False)
+    info = {
+        "data": name,
+        "train_images": len(train_set),
+        "dev_images": len(dev_set),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "imagenet_init": bool(weights) and not init,
+        "init": Path(init).name if init else None,
+        "balance_power": balance,
+        "augmentation": "geometric, photometric, image quality (degrade.random_quality)",
+        "teacher": Path(teacher).name if teacher else None,
+        "teacher_weight": {"age": teacher_weight[0], "gender": teacher_weight[1]} if teacher else None,
+        "fit_seconds": round(time.time() - started, 1),
+    }
+    spec = finalize(candidates, out, (train_set, dev_set), info)
+    export(out)
+    return spec

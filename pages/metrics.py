@@ -1,0 +1,125 @@
+"""Metrics page: how accurate the shipped model is, by group, under image degradations and on whole photos."""
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from agegender.apps import ui
+
+LABELS = {
+    "group": "Group",
+    "n": "Faces",
+    "age_mae": "Age MAE (years)",
+    "age_median_ae": "Median abs. error (years)",
+    "age_bias": "Bias (years)",
+    "age_cs5": "Within 5 years",
+    "gender_accuracy": "Gender accuracy",
+    "gender_accuracy_women": "Gender acc. (women)",
+    "gender_accuracy_men": "Gender acc. (men)",
+    "interval90_coverage": "90% interval coverage",
+}
+PERCENT = {"age_cs5", "gender_accuracy", "gender_accuracy_women", "gender_accuracy_men", "interval90_coverage"}
+COLUMNS = {
+    key: st.column_config.NumberColumn(label, format="percent" if key in PERCENT else "%.2f")
+    for key, label in LABELS.items()
+    if key not in ("group", "n")
+} | {"group": st.column_config.TextColumn("Group"), "n": st.column_config.NumberColumn("Faces", format="%d")}
+
+info = ui.model_info()
+m, spec = info["metrics"], info["spec"]
+ui.header("Model metrics", f"Model {m.get('model_version', spec.get('version'))}, served as it ships (mirror "
+          "test-time augmentation on). Every figure is measured, on data the model was not trained on.")
+
+
+def frame(groups: dict, keys) -> pd.DataFrame:
+    return pd.DataFrame([{"group": name, **{k: values.get(k) for k in keys}} for name, values in groups.items()])
+
+
+def bars(data: pd.DataFrame, y: str, title: str, percent: bool = False, target: float | None = None, x="group"):
+    fig = px.bar(data, x=x, y=y, text_auto=".1%" if percent else ".2f", title=title, labels=LABELS)
+    fig.update_traces(textposition="inside", insidetextanchor="end")
+    if percent:
+        fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    if target is not None:
+        fig.add_hline(y=target, line_dash="dash", annotation_text=f"target {target:.0%}",
+                      annotation_position="top left")
+    return fig
+
+
+st.header("UTKFace test split: aligned face chips")
+st.caption(f"{m['n']:,} aligned face chips of the fixed UTKFace test split (never used for training or selection).")
+cols = st.columns(5)
+cols[0].metric("Age MAE", f"{m['age_mae']:.2f} y")
+cols[1].metric("Within 5 years", f"{m['age_cs5']:.1%}")
+cols[2].metric("Gender accuracy", f"{m['gender_accuracy']:.1%}")
+cols[3].metric("90% interval coverage", f"{m['interval90_coverage']:.1%}")
+cols[4].metric("Gender calibration error", f"{m['gender_ece']:.3f}")
+
+keys = ["n", "age_mae", "age_cs5", "gender_accuracy", "interval90_coverage"]
+by_group = frame(m["by_age_group"], keys)
+left, right = st.columns(2)
+left.plotly_chart(bars(by_group, "age_mae", "Age MAE by true age group"), key="mae-by-group")
+right.plotly_chart(bars(by_group, "gender_accuracy", "Gender accuracy by true age group", percent=True),
+                   key="gender-by-group")
+
+confusion = m["age_group_confusion"]
+heat = go.Figure(go.Heatmap(z=confusion["matrix"], x=confusion["labels"], y=confusion["labels"], colorscale="Blues",
+                            text=confusion["matrix"], texttemplate="%{text}", colorbar={"title": "Faces"}))
+heat.update_layout(title=f"Age groups: true against predicted (exact {m['age_group_accuracy']:.1%}, within one group "
+                   f"{m['age_group_one_off_accuracy']:.1%})", xaxis_title="Predicted group", yaxis_title="True group",
+                   yaxis_autorange="reversed")
+st.plotly_chart(heat, key="confusion")
+
+left, right = st.columns(2)
+for column, key, title in ((left, "by_gender", "By gender"), (right, "by_race", "By race (UTKFace's labels)")):
+    if key in m:
+        column.subheader(title)
+        column.dataframe(frame(m[key], keys), hide_index=True, column_config=COLUMNS)
+coverage = frame(m["by_age_bin"], keys)
+left.plotly_chart(bars(coverage, "interval90_coverage", "90% interval coverage by true age", percent=True, target=0.9),
+                  key="coverage")
+calibration = pd.DataFrame(m["gender_calibration"])
+fig = px.line(calibration, x="confidence", y="accuracy", markers=True, title="Gender: confidence against accuracy",
+              range_x=[0.5, 1], range_y=[0.4, 1], labels={"confidence": "Stated probability", "accuracy": "Accuracy"})
+fig.add_trace(go.Scatter(x=[0.5, 1], y=[0.5, 1], mode="lines", line={"dash": "dash"}, name="perfect calibration"))
+right.plotly_chart(fig, key="calibration")
+
+if "robustness" in info:
+    robust = info["robustness"]
+    st.header("Image quality: the same test chips degraded")
+    st.caption(robust.get("description", "Each degradation applied to every test chip (bench/robustness.py)."))
+    rows = [{"group": robust["labels"].get(name, name), **values["all"]} for name, values in robust["test"].items()]
+    table = pd.DataFrame(rows)[["group", "n", "age_mae", "age_bias", "gender_accuracy", "gender_accuracy_women",
+                                "gender_accuracy_men", "interval90_coverage"]]
+    st.plotly_chart(bars(table, "age_mae", "Age MAE by degradation"), key="robust-mae")
+    st.dataframe(table, hide_index=True, column_config=COLUMNS | {"group": st.column_config.TextColumn("Degradation")})
+
+if "photos" in info or "widerface" in info:
+    st.header("Whole photos")
+    if "photos" in info:
+        p = info["photos"]
+        st.caption("The UTKFace test images run through the whole pipeline (detection, alignment, model), scoring the "
+                   "largest face of each.")
+        cols = st.columns(4)
+        cols[0].metric("Faces found", f"{p['detected_fraction']:.2%}")
+        cols[1].metric("Age MAE", f"{p['age_mae']:.2f} y")
+        cols[2].metric("Gender accuracy", f"{p['gender_accuracy']:.1%}")
+        cols[3].metric("90% interval coverage", f"{p['interval90_coverage']:.1%}")
+    if "widerface" in info:
+        w = info["widerface"]
+        st.caption("Crowd photos of WIDER FACE (widerface_dev): gender on the labelled faces the default pipeline "
+                   "finds (IoU ≥ 0.4).")
+        wide = pd.DataFrame([{"group": k, **v} for k, v in w["by_width"].items()])
+        width_column = {"group": st.column_config.TextColumn("Face width")}
+        st.dataframe(wide, hide_index=True, column_config=COLUMNS | width_column)
+
+if "history" in info:
+    st.header("Training")
+    curves = info["history"].copy()
+    curves["epoch"] = range(1, len(curves) + 1)
+    curves = curves.rename(columns={"age_mae_years": "train (augmented)", "val_age_mae_years": "dev"})
+    fig = px.line(curves, x="epoch", y=["train (augmented)", "dev"], markers=True, title="Age MAE during training",
+                  labels={"value": "Age MAE (years)", "variable": "Split", "epoch": "Epoch"})
+    st.plotly_chart(fig, key="history")
+    st.caption("Recorded while training: the UTKFace train split (with augmentation) and the dev split.")

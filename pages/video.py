@@ -1,0 +1,116 @@
+"""Video page: a video file analysed frame by frame with tracking; one row per person, an annotated video."""
+
+import base64
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+import agegender
+from agegender.apps import downloads, ui
+from agegender.apps.rows import write_people
+from agegender.apps.video_job import analyse_video
+
+ui.header("Video file", "Faces tracked across the frames of a video; one answer per person. " + ui.PRIVACY)
+
+with st.sidebar:
+    st.header("Analysis")
+    every = st.slider("Analyse every Nth frame", 1, 10, 2, help="Higher is faster; tracking still follows faces.")
+    detector = st.radio("Face detector", ["retinaface", "auto"], format_func=ui.DETECTOR_CHOICES.get,
+                        help="RetinaFace is fast and right for video; Auto also finds small faces, slower.")
+
+upload = st.file_uploader("Video (mp4, mov, avi, webm, mkv)", type=ui.VIDEO_TYPES)
+if upload is None:
+    st.info("Choose a video file to analyse.", icon=":material/movie:")
+    st.stop()
+
+data = upload.getvalue()
+key = ("video", ui.content_key(data), every, detector)
+job = ui.cached_analysis(key)
+if job is None:
+    bar = st.progress(0.0, text=f"Analysing {upload.name}…")
+    try:
+        job = analyse_video(ui.estimator(detector), data, upload.name, every, lambda f: bar.progress(f))
+    except agegender.VideoError as exc:
+        bar.empty()
+        st.error(f"Could not read **{upload.name}**: {str(exc).removeprefix('video: ')}.", icon=":material/error:")
+        st.stop()
+    bar.empty()
+    ui.store_analysis(key, job)
+
+info = job.info
+cols = st.columns(4)
+cols[0].metric("People", f"{len(job.persons)}")
+cols[1].metric("Frames analysed", f"{len(job.results):,}")
+cols[2].metric("Duration", f"{info.seconds:.1f} s")
+cols[3].metric("Frame rate", f"{info.fps:.1f} fps")
+
+st.subheader("Annotated video")
+st.video(job.video, format="video/mp4")
+
+st.subheader("People")
+if not job.persons:
+    st.warning("No face was found in the analysed frames.", icon=":material/search_off:")
+else:
+    def thumbnail(track_id: int) -> str:
+        return "data:image/jpeg;base64," + base64.b64encode(downloads.jpeg_bytes(job.thumbnails[track_id])).decode()
+
+    people = pd.DataFrame(
+        [
+            {
+                "thumbnail": thumbnail(p.track_id),
+                "person": p.track_id,
+                "first seen (s)": round(p.first_seconds, 2),
+                "last seen (s)": round(p.last_seconds, 2),
+                "frames": p.frames,
+                "age": round(p.age, 1),
+                "90% interval": f"{p.age_low:.0f}–{p.age_high:.0f}",
+                "age group": p.age_group,
+                "gender": p.gender,
+                "probability": round(p.gender_probability, 3),
+            }
+            for p in job.persons
+        ]
+    )
+    st.dataframe(
+        people,
+        hide_index=True,
+        row_height=80,
+        column_config={
+            "thumbnail": st.column_config.ImageColumn("Face", width="small"),
+            "person": st.column_config.NumberColumn("Person", help="Track id"),
+            "age": st.column_config.NumberColumn("Age", format="%.1f", help="Median over the person's frames"),
+            "probability": st.column_config.ProgressColumn("Gender probability", min_value=0.0, max_value=1.0,
+                                                           format="percent", help="Detector-score weighted vote"),
+        },
+        key="people",
+    )
+    timeline = pd.DataFrame(
+        [
+            {"time (s)": job.seconds(r.frame), "person": f"#{f.track_id}", "age": round(f.age, 1), "gender": f.gender}
+            for r in job.results
+            for f in r.faces
+        ]
+    )
+    chart = px.scatter(timeline, x="time (s)", y="person", color="gender", hover_data=["age"], title="Faces over time",
+                       color_discrete_map={"female": "#d6278c", "male": "#1f77dc"}, labels={"person": "Person"})
+    chart.update_traces(marker={"size": 7, "symbol": "line-ns-open"})
+    st.plotly_chart(chart, key="timeline")
+
+st.subheader("Downloads")
+d1, d2, d3 = st.columns(3)
+stem = upload.name.rsplit(".", 1)[0]
+d1.download_button("Per-frame rows (CSV)", downloads.rows_csv([r for r in job.results if r.faces]),
+                   f"{stem}.frames.csv", "text/csv", icon=":material/download:")
+
+
+def people_csv() -> str:
+    import io
+
+    buf = io.StringIO()
+    write_people(buf, job.persons)
+    return buf.getvalue()
+
+
+d2.download_button("Per-person rows (CSV)", people_csv, f"{stem}.people.csv", "text/csv", icon=":material/download:")
+d3.download_button("Annotated video (MP4)", job.video, f"{stem}.annotated.mp4", "video/mp4", icon=":material/movie:")

@@ -1,0 +1,58 @@
+"""Live webcam page: tracked, smoothed faces annotated in real time over WebRTC."""
+
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from agegender.apps import ui
+from agegender.apps.live import LiveAnnotator
+
+STALL_SECONDS = 5.0
+
+ui.header("Live webcam", "Faces keep their number while tracked; age and gender are smoothed over time. Works on "
+          "localhost with no STUN/TURN server. " + ui.PRIVACY)
+
+if "live" not in st.session_state:
+    st.session_state.live = LiveAnnotator(ui.estimator("retinaface"))
+live: LiveAnnotator = st.session_state.live
+
+left, right = st.columns([3, 2])
+with left:
+    context = webrtc_streamer(
+        key="webcam",
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration={"iceServers": []},
+        media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
+        video_frame_callback=live,
+        async_processing=True,
+    )
+    st.caption("Press START and allow the camera. Under CPU load the video keeps flowing and fewer frames are "
+               "analysed: the rate shown is the analysed one.")
+
+
+@st.fragment(run_every=1.0)
+def live_stats() -> None:
+    frames, fps, faces = live.snapshot()
+    playing = context.state.playing
+    if playing:
+        st.session_state.was_playing = True
+    elif st.session_state.get("was_playing") and not context.state.signalling:
+        st.warning("The video stream stopped: the browser closed the connection (STOP, the camera was released, or "
+                   "the connection was lost). Press START to begin again.", icon=":material/videocam_off:")
+    waited = live.seconds_since_frame()
+    if playing and waited is not None and waited > STALL_SECONDS:
+        st.warning(f"No video frame has arrived for {waited:.0f} s: the connection is stalled (is the computer "
+                   "overloaded?).", icon=":material/hourglass_empty:")
+    if live.error:
+        st.error(f"Frame analysis failed: {live.error}", icon=":material/error:")
+    cols = st.columns(3)
+    cols[0].metric("Frames analysed", f"{frames:,}")
+    cols[1].metric("Analysed frame rate", f"{fps:.1f} fps")
+    cols[2].metric("Frames received", f"{live.received:,}")
+    if faces:
+        st.table(ui.live_table(faces), hide_index=True)
+    elif frames:
+        st.write("No face in the latest analysed frame.")
+
+
+with right:
+    live_stats()
