@@ -15,11 +15,13 @@ from .inference.render import annotate  # noqa: E402
 from .inference.results import STATUSES, Face, ImageResult  # noqa: E402
 from .inference.tracking import FaceTracker  # noqa: E402
 from .inference.video import VIDEO_EXTENSIONS, VideoAnalyzer, VideoError, VideoWriter, read_frames  # noqa: E402
+from .paths import SAMPLES  # noqa: E402
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "DETECTORS",
     "DISPLAY_GROUPS",
+    "SAMPLES",
     "STATUSES",
     "VIDEO_EXTENSIONS",
     "Detections",

@@ -14,10 +14,11 @@ ui.header("Compare predictions with known facts", "Public-domain and CC0 photos 
 
 @st.cache_data(show_spinner="Analysing the sample photos…")
 def samples() -> list[dict]:
-    known = json.loads((ui.SAMPLES / "known.json").read_text())
-    images = [agegender.read_image(ui.SAMPLES / name) for name in known]
+    known = json.loads((agegender.SAMPLES / "known.json").read_text())
+    images = [agegender.read_image(agegender.SAMPLES / name) for name in known]
     results = ui.estimator().analyze_batch(images, sources=list(known))
-    shown = [ui.for_display(agegender.annotate(image, r.faces), 520) for image, r in zip(images, results, strict=True)]
+    small = [ui.for_display(image, 520) for image in images]
+    shown = [agegender.annotate(s, r.faces, scale=s.shape[1] / r.width) for s, r in zip(small, results, strict=True)]
     return [
         {"name": name, "facts": facts, "faces": r.faces, "image": image}
         for (name, facts), image, r in zip(known.items(), shown, results, strict=True)

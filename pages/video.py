@@ -8,7 +8,6 @@ import streamlit as st
 
 import agegender
 from agegender.apps import downloads, ui
-from agegender.apps.rows import write_people
 from agegender.apps.video_job import analyse_video
 
 ui.header("Video file", "Faces tracked across the frames of a video; one answer per person. " + ui.PRIVACY)
@@ -79,6 +78,11 @@ else:
         column_config={
             "thumbnail": st.column_config.ImageColumn("Face", width="small"),
             "person": st.column_config.NumberColumn("Person", help="Track id"),
+            "first seen (s)": st.column_config.NumberColumn("First seen (s)", format="%.2f"),
+            "last seen (s)": st.column_config.NumberColumn("Last seen (s)", format="%.2f"),
+            "frames": st.column_config.NumberColumn("Frames", help="Analysed frames the person was seen in"),
+            "age group": st.column_config.TextColumn("Age group"),
+            "gender": st.column_config.TextColumn("Gender"),
             "age": st.column_config.NumberColumn("Age", format="%.1f", help="Median over the person's frames"),
             "probability": st.column_config.ProgressColumn("Gender probability", min_value=0.0, max_value=1.0,
                                                            format="percent", help="Detector-score weighted vote"),
@@ -87,14 +91,18 @@ else:
     )
     timeline = pd.DataFrame(
         [
-            {"time (s)": job.seconds(r.frame), "person": f"#{f.track_id}", "age": round(f.age, 1), "gender": f.gender}
+            {"time (s)": job.seconds(r.frame), "person": f"Person {f.track_id}", "age": round(f.age, 1),
+             "gender": f.gender}
             for r in job.results
             for f in r.faces
         ]
     )
     chart = px.scatter(timeline, x="time (s)", y="person", color="gender", hover_data=["age"], title="Faces over time",
                        color_discrete_map={"female": "#d6278c", "male": "#1f77dc"}, labels={"person": "Person"})
-    chart.update_traces(marker={"size": 7, "symbol": "line-ns-open"})
+    chart.update_traces(marker={"size": 9, "symbol": "line-ns-open"})
+    chart.update_yaxes(type="category", title=None)
+    chart.update_xaxes(title="Time (s)")
+    chart.update_layout(legend_title_text="Gender")
     st.plotly_chart(chart, key="timeline")
 
 st.subheader("Downloads")
@@ -104,13 +112,6 @@ d1.download_button("Per-frame rows (CSV)", downloads.rows_csv([r for r in job.re
                    f"{stem}.frames.csv", "text/csv", icon=":material/download:")
 
 
-def people_csv() -> str:
-    import io
-
-    buf = io.StringIO()
-    write_people(buf, job.persons)
-    return buf.getvalue()
-
-
-d2.download_button("Per-person rows (CSV)", people_csv, f"{stem}.people.csv", "text/csv", icon=":material/download:")
+d2.download_button("Per-person rows (CSV)", lambda: downloads.people_csv(job.persons), f"{stem}.people.csv", "text/csv",
+                   icon=":material/download:")
 d3.download_button("Annotated video (MP4)", job.video, f"{stem}.annotated.mp4", "video/mp4", icon=":material/movie:")

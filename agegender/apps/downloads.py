@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from ..inference.results import ImageResult
-from .rows import RowWriter
+from .rows import RowWriter, write_people
 
 
 def rows_csv(results: list[ImageResult]) -> str:
@@ -18,6 +18,13 @@ def rows_csv(results: list[ImageResult]) -> str:
     writer = RowWriter(buf, "csv")
     for result in results:
         writer.write(result)
+    return buf.getvalue()
+
+
+def people_csv(persons) -> str:
+    """One row per person (track) of a video, as `predict --per-person` writes them."""
+    buf = io.StringIO()
+    write_people(buf, persons)
     return buf.getvalue()
 
 

@@ -32,8 +32,22 @@ CACHE_ENTRIES = 512
 
 def header(title: str, caption: str) -> None:
     """Every page's title and caption, the same way."""
+    _leave_legacy_navigation()
     st.title(title)
     st.caption(caption)
+
+
+def _leave_legacy_navigation() -> None:
+    """Rerun a page that Streamlit started in its legacy `pages/` mode under the app's own navigation.
+
+    A server's first run, if it is not the entry page, goes through the legacy multipage mode (the app has a
+    `pages/` folder), which lists the files instead of the app's pages until the entry page runs.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 @st.cache_resource(show_spinner="Loading the face detector and the age & gender model…")
