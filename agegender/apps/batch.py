@@ -15,7 +15,8 @@ from ..inference.results import ImageResult, failed, no_face
 from ..inference.video import VIDEO_EXTENSIONS, VideoAnalyzer, VideoError, VideoWriter, video_info
 from .rows import RowWriter
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".jfif"}
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".jfif", ".ppm", ".pgm", ".pbm",
+                    ".pnm", ".ico", ".avif", ".heic", ".heif"}
 CHUNK = 8  # images per model batch (each is decoded, detected and aligned in turn, then let go)
 
 
@@ -31,17 +32,19 @@ class Input:
         return self.path.suffix.lower() in VIDEO_EXTENSIONS
 
 
-def expand_inputs(inputs) -> list[Input]:
-    """Files as given (whatever their type: each gets a status); folders searched recursively for images and videos."""
-    found = []
+def expand_inputs(inputs) -> tuple[list[Input], list[Path]]:
+    """(inputs, other files): files as given (whatever their type: each gets a status), and folders searched
+    recursively for images and videos by extension; the folders' other files are returned to be reported."""
+    found, others = [], []
+    kinds = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
     for item in map(Path, inputs):
         if item.is_dir():
-            kinds = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
-            files = sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in kinds)
-            found += [Input(p, p.relative_to(item)) for p in files]
+            files = sorted(p for p in item.rglob("*") if p.is_file())
+            found += [Input(p, p.relative_to(item)) for p in files if p.suffix.lower() in kinds]
+            others += [p for p in files if p.suffix.lower() not in kinds]
         else:
             found.append(Input(item, Path(item.name)))
-    return found
+    return found, others
 
 
 def input_status(results: list[ImageResult]) -> str:

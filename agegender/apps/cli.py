@@ -19,7 +19,10 @@ def _predict(args) -> int:
     from .batch import BatchRunner, expand_inputs
     from .rows import RowWriter, write_people
 
-    inputs = expand_inputs(args.inputs)
+    inputs, others = expand_inputs(args.inputs)
+    if others:
+        names = ", ".join(p.name for p in others[:5]) + (", ..." if len(others) > 5 else "")
+        print(f"not read: {len(others)} files in the folders are not images or videos ({names})", file=sys.stderr)
     if not inputs:
         print("error: no image or video files found in the inputs", file=sys.stderr)
         return 2

@@ -108,12 +108,7 @@ def analyse_image(data: bytes, name: str, detector: str, flip: bool) -> list[Ima
         model = estimator(detector).with_options(score_threshold=Estimator.DETECTOR_FLOOR, min_face=0, flip=flip)
         results = model.analyze_batch([data], sources=[name])
         store_analysis(key, results)
-    return [r if r.source == name else _renamed(r, name) for r in results]
-
-
-def _renamed(result: ImageResult, name: str) -> ImageResult:
-    """The same content uploaded under another name."""
-    return ImageResult(name, result.width, result.height, result.faces, result.frame, result.error)
+    return [r if r.source == name else r.renamed(name) for r in results]
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)

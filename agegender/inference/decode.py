@@ -26,7 +26,7 @@ class ImageTooLarge(ImageError):
     def __init__(self, name: str, width: int, height: int, limit: int):
         self.width, self.height, self.limit = width, height, limit
         mpx = width * height / 1e6
-        super().__init__(f"{name}: image too large: {width} x {height} = {mpx:.0f} Mpx (limit {limit / 1e6:.0f} Mpx)")
+        super().__init__(f"{name}: image too large: {width} x {height} = {mpx:.3g} Mpx (limit {limit / 1e6:.3g} Mpx)")
 
 
 @dataclass

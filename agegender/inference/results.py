@@ -71,6 +71,10 @@ class ImageResult:
         kept = [f for f in self.faces if f.detector_score >= min_score and f.width >= min_width]
         return ImageResult(self.source, self.width, self.height, kept, self.frame, self.error)
 
+    def renamed(self, source: str) -> "ImageResult":
+        """The same result under another source name (the same content given again under another name)."""
+        return ImageResult(source, self.width, self.height, self.faces, self.frame, self.error)
+
     def rows(self) -> list[dict]:
         """One flat dict per face, or one row with empty face fields saying why there is none."""
         base = {
