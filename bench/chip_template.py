@@ -11,10 +11,10 @@ import json
 import cv2
 import numpy as np
 
-from agegender.align import CHIP_TEMPLATES, LANDMARK_ORDER
-from agegender.dataset import utkface
-from agegender.detect import RetinaFace, get_detector
-from agegender.imageio import read_image
+from agegender import DETECTORS, read_image
+from agegender.inference.align import LANDMARK_ORDER
+from agegender.inference.detect import get_detector
+from agegender.training.dataset import utkface
 from bench.report import add_out_argument, write_json
 
 PAD = 60
@@ -23,7 +23,8 @@ PAD = 60
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--n", type=int, default=2000, help="how many training chips to measure")
-    p.add_argument("--detector", default=RetinaFace.name, choices=list(CHIP_TEMPLATES))
+    own_landmarks = [name for name, detector in DETECTORS.items() if detector.chip_template is not None]
+    p.add_argument("--detector", default="retinaface", choices=own_landmarks)
     add_out_argument(p, "chip_template")
     args = p.parse_args()
     faces = utkface("train")

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from agegender.detect import DETECTORS, Cascade, get_detector
-from agegender.estimator import Estimator
-from agegender.imageio import read_image
+from agegender import DETECTORS, Estimator, read_image
+from agegender.inference.detect import DEFAULT_DETECTOR, get_detector
+from agegender.inference.tracking import iou_matrix
 from agegender.paths import data_root
-from agegender.tracking import iou_matrix
 from bench.report import add_out_argument, write_json
 
 BUCKETS = (("<20", 0, 20), ("20-32", 20, 32), (">=32", 32, 1e9))
@@ -55,7 +54,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", default=str(data_root() / "widerface_dev"))
     p.add_argument("--thresholds", default="0.3,0.35,0.4,0.44,0.5,0.6,0.7,0.8")
-    p.add_argument("--detector", default=Cascade.name, choices=list(DETECTORS))
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list(DETECTORS))
     p.add_argument(
         "--min-face", type=float, default=Estimator.MIN_FACE, help="drop detections narrower than this (pixels)"
     )

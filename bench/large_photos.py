@@ -10,10 +10,8 @@ import argparse
 import cv2
 import numpy as np
 
-from agegender.dataset import utkface
-from agegender.detect import DETECTORS
-from agegender.estimator import Estimator
-from agegender.imageio import read_image
+from agegender import DETECTORS, Estimator, read_image
+from agegender.training.dataset import utkface
 from bench.report import add_out_argument, write_json
 
 PAD = 60

@@ -8,8 +8,8 @@ Writes bench/results/photos_vs_chips.json.
 import argparse
 from pathlib import Path
 
-from agegender.evaluate import evaluate
 from agegender.paths import data_root
+from agegender.training.evaluate import evaluate
 from bench.report import add_out_argument, write_json
 
 KEYS = ("age_mae", "age_cs5", "gender_accuracy", "interval90_coverage")

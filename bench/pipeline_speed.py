@@ -15,11 +15,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from agegender.batch import BatchRunner, RowWriter
-from agegender.estimator import Estimator, make_faces
-from agegender.imageio import read_image
-from agegender.paths import SAMPLES
-from agegender.synthetic import face_canvas, head_crops
+from agegender import SAMPLES, Estimator, read_image
+from agegender.apps.batch import BatchRunner, expand_inputs
+from agegender.apps.rows import RowWriter
+from agegender.apps.synthetic import face_canvas, head_crops
+from agegender.inference.results import build
 from bench.report import add_out_argument, write_json
 
 PORTRAITS = [
@@ -56,7 +56,7 @@ def stage_times(estimator: Estimator, jpeg: bytes, repeats: int) -> dict:
         t3 = time.perf_counter()
         out = estimator.model.predict(chips)
         t4 = time.perf_counter()
-        make_faces(found, out)
+        build("", image.shape[1::-1], 1.0, found, out)
         t5 = time.perf_counter()
         rows.append([t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4])
     med = np.median(np.array(rows[2:]) * 1000, axis=0)
@@ -118,7 +118,7 @@ def main() -> None:
         keys = list(photos)
         for i in range(args.folder_images):
             (folder / f"photo_{i:03d}.jpg").write_bytes(photos[keys[i % len(keys)]])
-        paths = sorted(folder.glob("*.jpg"))
+        paths, _ = expand_inputs([folder])
         with open(os.devnull, "w") as sink:
             BatchRunner(estimator, RowWriter(sink), progress=False).run(paths)
             start = time.perf_counter()

@@ -10,11 +10,8 @@ import json
 
 import numpy as np
 
-from agegender.estimator import Estimator, make_faces
-from agegender.imageio import read_image
-from agegender.paths import SAMPLES
-from agegender.synthetic import jitter_frames
-from agegender.tracking import FaceTracker
+from agegender import SAMPLES, Estimator, FaceTracker, read_image
+from agegender.apps.synthetic import jitter_frames
 from bench.report import add_out_argument, write_json
 
 
@@ -38,10 +35,12 @@ def main() -> None:
         tracker = FaceTracker()
         shown, raw = [], []
         for begin in range(0, n, 8):
-            for found, out in estimator.analyze_arrays(frames[begin : begin + 8]):
-                faces = make_faces(found, *tracker.update(found, out))
-                shown.append(faces[0] if faces else None)
-                raw.append((float(out.age[0]), float(out.p_female[0])) if len(found) else None)
+            chunk = frames[begin : begin + 8]
+            pairs = zip(estimator.analyze_batch(chunk, tracker=tracker), estimator.analyze_batch(chunk), strict=True)
+            for tracked, plain in pairs:
+                shown.append(tracked.faces[0] if tracked.faces else None)
+                face = plain.faces[0] if plain.faces else None
+                raw.append((face.age, face.gender == "female") if face else None)
         settled = [f for f in shown[args.fps :] if f is not None]
         raw_settled = [r for r in raw[args.fps :] if r is not None]
         clip = {
@@ -51,7 +50,7 @@ def main() -> None:
             "gender_flips": flips([f.gender for f in settled]),
             "age_sd_after_1s": round(float(np.std([f.age for f in settled])), 3),
             "age_mean_after_1s": round(float(np.mean([f.age for f in settled])), 2),
-            "raw_gender_flips": flips(["female" if p >= 0.5 else "male" for _, p in raw_settled]),
+            "raw_gender_flips": flips(["female" if female else "male" for _, female in raw_settled]),
             "raw_age_sd_after_1s": round(float(np.std([a for a, _ in raw_settled])), 3),
         }
         result["clips"][name] = clip

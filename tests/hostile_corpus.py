@@ -54,7 +54,7 @@ def write_corpus(folder) -> dict[str, str]:
         "portrait_la.png": (_save(face.convert("LA"), "PNG"), "ok"),
         "portrait_palette.png": (_save(face.convert("P"), "PNG"), "ok"),
         "portrait_palette_transparent.png": (_save(face.convert("P"), "PNG", transparency=0), "ok"),
-        "portrait_16bit.png": (_save(Image.fromarray((np.asarray(face.convert("L"), np.uint16) * 257)), "PNG"), "ok"),
+        "portrait_16bit.png": (_save(Image.fromarray(np.asarray(face.convert("L"), np.uint16) * 257), "PNG"), "ok"),
         "portrait_float.tif": (_save(Image.fromarray(np.asarray(face.convert("L"), np.float32) / 255), "TIFF"), "ok"),
         "portrait.ppm": (_save(face, "PPM"), "ok"),
         "portrait.ico": (_save(face.resize((256, 256)), "ICO"), "ok"),

@@ -2,6 +2,7 @@
 
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,11 +48,47 @@ def expand_inputs(inputs) -> tuple[list[Input], list[Path]]:
     return found, others
 
 
+def combined_status(statuses: list[str]) -> str:
+    """One input's status from those of its pages, frames or rows: ok if any has faces, else error if any failed,
+    else no_face."""
+    if "ok" in statuses:
+        return "ok"
+    return "error" if "error" in statuses else "no_face"
+
+
 def input_status(results: list[ImageResult]) -> str:
-    """One input's status from its results (pages or frames): error, ok if any has a face, else no_face."""
-    if any(r.status == "error" for r in results) and not any(r.faces for r in results):
-        return "error"
-    return "ok" if any(r.faces for r in results) else "no_face"
+    return combined_status([r.status for r in results])
+
+
+class VideoJob:
+    """One video's contribution to the rows, the same wherever it runs (here or in a Ray actor).
+
+    `results` yields each analysed frame that has faces, as it goes, then one no_face result if none had;
+    a video that cannot be read yields one error result. Afterwards `persons` holds its people (tracks).
+    """
+
+    def __init__(self, estimator: Estimator, src, name: str, every: int = 1, max_frames: int | None = None):
+        self.estimator, self.src, self.name, self.every, self.max_frames = estimator, src, name, every, max_frames
+        self.info = None
+        self.persons: list[Person] = []
+
+    def results(self, on_frame=None) -> Iterator[ImageResult]:
+        """The results for the rows; `on_frame(frame, result)` also sees every analysed frame."""
+        seen = []
+        try:
+            self.info = video_info(self.src, self.name)
+            for frame, result in VideoAnalyzer(self.estimator).run(self.src, self.name, self.every, self.max_frames):
+                seen.append(result)
+                if on_frame:
+                    on_frame(frame, result)
+                if result.faces:
+                    yield result
+        except VideoError as exc:
+            yield failed(self.name, str(exc))
+            return
+        self.persons = people(seen, self.info.fps)
+        if not any(r.faces for r in seen):
+            yield no_face(self.name, (seen[0].width, seen[0].height))
 
 
 @dataclass
@@ -139,29 +176,25 @@ class BatchRunner:
             self._report(item, by_source[str(item.path)])
 
     def _video(self, item: Input, bar: tqdm) -> None:
-        try:
-            info = video_info(item.path)
-            writer = None
+        job, writer = VideoJob(self.estimator, item.path, str(item.path), self.every, self.max_frames), None
+
+        def on_frame(frame, result):
+            nonlocal writer
             if self.annotate_dir:
-                writer = VideoWriter(self._target(item, ".annotated.mp4"), info.fps / self.every)
-            results, analyzer = [], VideoAnalyzer(self.estimator)
-            for frame, result in analyzer.run(item.path, str(item.path), self.every, self.max_frames):
-                results.append(result)
-                if result.faces:
-                    self.writer.write(result)
-                if writer:
-                    writer.write(annotate(frame, result.faces))
-                self.summary.frames += 1
-                bar.set_postfix_str(f"{item.path.name} frame {result.frame + 1}/{info.frames}")
-            if writer:
-                writer.close()
-            self.people += people(results, info.fps)
-            if not any(r.faces for r in results):
-                results = [no_face(str(item.path), (results[0].width, results[0].height))]
-                self.writer.write(results[0])
-            self._report(item, results, written=True)
-        except VideoError as exc:
-            self._report(item, [failed(str(item.path), str(exc))])
+                if writer is None:
+                    writer = VideoWriter(self._target(item, ".annotated.mp4"), job.info.fps / self.every)
+                writer.write(annotate(frame, result.faces))
+            self.summary.frames += 1
+            bar.set_postfix_str(f"{item.path.name} frame {result.frame + 1}/{job.info.frames}")
+
+        written = []
+        for result in job.results(on_frame):
+            self.writer.write(result)
+            written.append(result)
+        if writer:
+            writer.close()
+        self.people += job.persons
+        self._report(item, written, written=True)
 
     def run(self, inputs: list[Input]) -> Summary:
         """Process every input; images in model batches of up to CHUNK files, videos frame by frame with tracking."""

@@ -33,7 +33,7 @@ def analyse_video(estimator, data: bytes, name: str, every: int = 1, progress=No
 
     Raises VideoError for a video that cannot be read.
     """
-    info = video_info(data)
+    info = video_info(data, name)
     job = VideoAnalysis(name, info, every)
     sizes: dict[int, float] = {}
     buffer = io.BytesIO()

@@ -140,34 +140,35 @@ def source_name(src) -> str:
 
 
 def iter_pictures(
-    src, bgr: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS, max_side: int | None = None
+    src, bgr: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS, max_side: int | None = None, name: str = ""
 ) -> Iterator[Picture]:
     """Every page or frame of an input, decoded one at a time: a path, bytes, a file object, a PIL image or an array.
 
     EXIF orientation is applied; grayscale, alpha, palette, CMYK and 16-bit images are converted. `bgr` says
     that an array input is in OpenCV's BGR order. A page larger than `max_pixels` is refused from its header;
-    a JPEG larger than twice `max_side` is decoded at a reduced size. Raises ImageError for anything unreadable.
+    a JPEG larger than twice `max_side` is decoded at a reduced size. Raises ImageError for anything unreadable;
+    its message starts with `name` (default: the path, the file object's name, or "image").
     """
     if src is None:
         raise ImageError("no image given (None)")
     if isinstance(src, np.ndarray):
         rgb = array_to_rgb(src, bgr=bgr)
         if rgb.shape[0] * rgb.shape[1] > max_pixels:
-            raise ImageTooLarge("array", rgb.shape[1], rgb.shape[0], max_pixels)
+            raise ImageTooLarge(name or "array", rgb.shape[1], rgb.shape[0], max_pixels)
         yield Picture(rgb, (rgb.shape[1], rgb.shape[0]))
     elif isinstance(src, Image.Image):
-        yield from _frames(src, "image", max_pixels, max_side)
+        yield from _frames(src, name or "image", max_pixels, max_side)
     elif isinstance(src, bytes | bytearray | memoryview):
-        yield from _decode(bytes(src), "image", max_pixels, max_side)
+        yield from _decode(bytes(src), name or "image", max_pixels, max_side)
     elif hasattr(src, "read"):
-        yield from _decode(src.read(), source_name(src) or "upload", max_pixels, max_side)
+        yield from _decode(src.read(), name or source_name(src) or "upload", max_pixels, max_side)
     elif isinstance(src, str | Path):
         path = Path(src)
         if path.is_dir():
             raise ImageError(f"{path}: is a folder, not an image file (the command line reads folders)")
         if not path.is_file():
             raise ImageError(f"{path}: no such file")
-        yield from _decode(path.read_bytes(), str(path), max_pixels, max_side)
+        yield from _decode(path.read_bytes(), name or str(path), max_pixels, max_side)
     else:
         raise ImageError(
             f"unsupported input of type {type(src).__name__}: "

@@ -22,7 +22,8 @@ class Estimator:
     age from), and `score_threshold` those scoring under it (None: the detector's own operating point);
     `flip` averages each face with its mirror image (None: as the model spec says).
     No detector searches more than `max_side` pixels (larger photos are downscaled for detection only);
-    auto first looks at a 640 px copy. Images declaring more than `max_pixels` are refused unread.
+    auto first looks at a 640 px copy. Images declaring more than `max_pixels` are refused unread. `threads`
+    is how many threads each network may use (0: one per core).
     `with_options` gives a copy with other settings sharing the loaded networks.
     """
 
@@ -38,10 +39,12 @@ class Estimator:
         flip: bool | None = None,
         max_side: int | None = 4096,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        threads: int = 0,
     ):
-        self.model = AgeGenderModel(model_spec)
+        self.model = AgeGenderModel(model_spec, threads=threads)
         floor = self.DETECTOR_FLOOR if score_threshold is None else min(score_threshold, self.DETECTOR_FLOOR)
-        self.detector = get_detector(detector, score_threshold=floor, max_side=max_side)
+        self.detector = get_detector(detector, score_threshold=floor, max_side=max_side, threads=threads)
+        self.threads = threads
         self.score_threshold = self.detector.default_threshold if score_threshold is None else score_threshold
         self.min_face = min_face
         self.flip = flip
@@ -62,7 +65,10 @@ class Estimator:
         other = copy.copy(self)
         if detector is not None and detector != self.detector.name:
             other.detector = get_detector(
-                detector, score_threshold=self.detector.score_threshold, max_side=self.detector.max_side
+                detector,
+                score_threshold=self.detector.score_threshold,
+                max_side=self.detector.max_side,
+                threads=self.threads,
             )
             other.score_threshold = other.detector.default_threshold
         if score_threshold is not None:
@@ -86,9 +92,9 @@ class Estimator:
         """Model-input chips of the detected faces, in the model's own chip geometry."""
         return align_faces(image, found.landmarks, self.model.input_size, found.chip_template, self.model.chip_size)
 
-    def pictures(self, image, bgr: bool = False):
+    def pictures(self, image, bgr: bool = False, name: str = ""):
         """The pages or frames of one input, decoded one at a time through the size gate."""
-        return iter_pictures(image, bgr=bgr, max_pixels=self.max_pixels, max_side=self.detector.max_side)
+        return iter_pictures(image, bgr, self.max_pixels, self.detector.max_side, name)
 
     def analyze(self, image, bgr: bool = False) -> list[Face]:
         """Faces in one image: a path, bytes, file object, PIL image or array (RGB, or BGR with `bgr`).
@@ -117,7 +123,7 @@ class Estimator:
         items, chips = [], []
         for image, source, frame in zip(images, sources, frames, strict=True):
             try:
-                for picture in self.pictures(image, bgr=bgr):
+                for picture in self.pictures(image, bgr=bgr, name=source):
                     found = self.detect(picture.pixels)
                     chips.append(self.align(picture.pixels, found))
                     number = frame if picture.frame is None else picture.frame

@@ -31,17 +31,17 @@ class VideoInfo:
     seconds: float
 
 
-def _name(src) -> str:
-    return str(src) if isinstance(src, str | Path) else "video"
+def _name(src, name: str = "") -> str:
+    return name or (str(src) if isinstance(src, str | Path) else "video")
 
 
 def _reason(exc: Exception) -> str:
     return getattr(exc, "strerror", None) or str(exc)
 
 
-def _open(src):
+def _open(src, name: str = ""):
     """A PyAV container and its video stream, from a path or bytes; VideoError if it is no readable video."""
-    name = _name(src)
+    name = _name(src, name)
     if isinstance(src, str | Path):
         path = Path(src)
         if path.is_dir():
@@ -69,9 +69,9 @@ def _open(src):
     return container, stream
 
 
-def video_info(src) -> VideoInfo:
-    """The header figures of a video (path or bytes); VideoError if it cannot be opened."""
-    container, stream = _open(src)
+def video_info(src, name: str = "") -> VideoInfo:
+    """The header figures of a video (path or bytes); VideoError, worded with `name`, if it cannot be opened."""
+    container, stream = _open(src, name)
     with container:
         fps = float(stream.average_rate or stream.guessed_rate or 25.0)
         if stream.duration:
@@ -82,12 +82,14 @@ def video_info(src) -> VideoInfo:
         return VideoInfo(fps, frames, stream.codec_context.width, stream.codec_context.height, seconds)
 
 
-def read_frames(src, every: int = 1, max_frames: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+def read_frames(
+    src, every: int = 1, max_frames: int | None = None, name: str = ""
+) -> Iterator[tuple[int, np.ndarray]]:
     """(frame index, RGB frame) for every `every`-th frame of a video path or bytes.
 
     VideoError if not even the first frame decodes; a video truncated later yields the frames before the damage.
     """
-    container, stream = _open(src)
+    container, stream = _open(src, name)
     yielded = 0
     try:
         for index, frame in enumerate(container.decode(stream)):
@@ -99,11 +101,11 @@ def read_frames(src, every: int = 1, max_frames: int | None = None) -> Iterator[
     except (av.FFmpegError, OSError) as exc:
         if yielded == 0:
             message = f"no frame could be decoded (corrupt or truncated video: {_reason(exc)})"
-            raise VideoError(f"{_name(src)}: {message}") from None
+            raise VideoError(f"{_name(src, name)}: {message}") from None
     finally:
         container.close()
     if yielded == 0:
-        raise VideoError(f"{_name(src)}: no frame could be decoded (corrupt or truncated video)")
+        raise VideoError(f"{_name(src, name)}: no frame could be decoded (corrupt or truncated video)")
 
 
 class VideoWriter:
@@ -161,7 +163,7 @@ class VideoAnalyzer:
     ) -> Iterator[tuple[np.ndarray, ImageResult]]:
         """(frame, result) for every `every`-th frame of a video (path or bytes), analysed `chunk` frames at a time."""
         pending: list[tuple[int, np.ndarray]] = []
-        for index, frame in read_frames(src, every, max_frames):
+        for index, frame in read_frames(src, every, max_frames, source):
             pending.append((index, frame))
             if len(pending) == chunk:
                 yield from self._flush(pending, source)

@@ -97,7 +97,7 @@ class OnnxDetector(Detector):
     """A detector network on onnxruntime, with the settings and non-maximum suppression they share.
 
     Images larger than `max_side` are downscaled for detection (None: never); boxes and landmarks are
-    always in the input image's pixels.
+    always in the input image's pixels. `threads` 0 uses one per core.
     """
 
     nms_default = 0.4
@@ -109,11 +109,12 @@ class OnnxDetector(Detector):
         nms_threshold: float | None = None,
         max_side: int | None = 4096,
         model_path=None,
+        threads: int = 0,
     ):
         self.score_threshold = self.default_threshold if score_threshold is None else score_threshold
         self.nms_threshold = self.nms_default if nms_threshold is None else nms_threshold
         self.max_side = max_side
-        self.session = session(model_path or MODELS / self.model_file)
+        self.session = session(model_path or MODELS / self.model_file, threads=threads)
         self._input = self.session.get_inputs()[0].name
 
     def run(self, net_input: np.ndarray) -> list[np.ndarray]:

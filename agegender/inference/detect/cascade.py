@@ -22,13 +22,13 @@ class Cascade(Detector):
     SMALL = 48
     FAST_SIDE = 640
 
-    def __init__(self, score_threshold: float | None = None, max_side: int | None = 4096):
+    def __init__(self, score_threshold: float | None = None, max_side: int | None = 4096, threads: int = 0):
         self.score_threshold = self.default_threshold if score_threshold is None else score_threshold
         self.max_side = max_side
         fast_side = self.FAST_SIDE if max_side is None else min(max_side, self.FAST_SIDE)
         fast_threshold = max(self.score_threshold, RetinaFace.default_threshold)
-        self.fast = RetinaFace(score_threshold=fast_threshold, max_side=fast_side)
-        self.thorough = CenterFace(score_threshold=self.score_threshold, max_side=max_side)
+        self.fast = RetinaFace(score_threshold=fast_threshold, max_side=fast_side, threads=threads)
+        self.thorough = CenterFace(score_threshold=self.score_threshold, max_side=max_side, threads=threads)
 
     def detect(self, image: np.ndarray) -> Detections:
         found = self.fast.detect(image)

@@ -1,0 +1,79 @@
+"""`predict --engine ray` on a local 2-CPU Ray cluster gives the local command line's rows, bad files included."""
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from agegender import SAMPLES, read_image
+from agegender.apps.scale import read_rows
+from agegender.apps.synthetic import jitter_frames, write_mp4
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def photo_folder(folder: Path, n: int = 200) -> Path:
+    """n photos made from the sample portraits (sizes, mirror images, JPEG qualities), bad files and videos."""
+    folder.mkdir(parents=True)
+    portraits = [read_image(p) for p in sorted(SAMPLES.glob("*.jpg")) + sorted(SAMPLES.glob("*.png"))]
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        image = portraits[i % len(portraits)]
+        scale = rng.uniform(0.3, 1.0)
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        image = image[:, ::-1] if i % 2 else image
+        quality = int(rng.integers(60, 95))
+        cv2.imwrite(str(folder / f"photo_{i:03d}.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
+                    [cv2.IMWRITE_JPEG_QUALITY, quality])
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    clip = write_mp4(jitter_frames(portraits[0], 20, size=(320, 240)), folder / "clip.mp4", fps=10)
+    (folder / "corrupt.mp4").write_bytes(clip.read_bytes()[: clip.stat().st_size // 3])
+    return folder
+
+
+def key(row: dict) -> tuple:
+    return row["file"], row["frame"], row["face"]
+
+
+def ray_processes(wait: float = 20.0) -> list[str]:
+    """Ray processes still running (exited ones not yet reaped do not count), after up to `wait` seconds."""
+    deadline = time.time() + wait
+    while True:
+        run = subprocess.run(["pgrep", "-fa", "raylet|gcs_server|ray::"], capture_output=True, text=True)
+        alive = [line for line in run.stdout.splitlines() if "pgrep" not in line and "<defunct>" not in line]
+        if not alive or time.time() > deadline:
+            return alive
+        time.sleep(1)
+
+
+def test_ray_rows_equal_the_local_rows(tmp_path):
+    folder = photo_folder(tmp_path / "photos")
+    local = tmp_path / "local.jsonl"
+    run = run_cli("predict", folder, "--out", local, "--no-progress", "--every", "5")
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = tmp_path / "ray"
+    remote = run_cli("predict", folder, "--engine", "ray", "--out", out, "--format", "jsonl", "--every", "5",
+                     "--cpus-per-actor", "0.5", "--actors", "2", timeout=900)
+    assert remote.returncode == 0, remote.stderr[-3000:]
+    expected = {key(r): r for r in map(json.loads, local.read_text().splitlines())}
+    got = {key(r): r for r in read_rows(out)}
+    assert set(got) == set(expected)
+    assert len({r["file"] for r in expected.values()}) == 204
+    for k, want in expected.items():
+        have = got[k]
+        assert have["status"] == want["status"] and have["error"] == want["error"], k
+        if want["status"] == "ok":
+            assert np.allclose(have["box"], want["box"], atol=0.5), k
+            assert abs(have["age"] - want["age"]) <= 0.01 and have["gender"] == want["gender"], k
+            assert have["track_id"] == want["track_id"], k
+    statuses = {Path(f): s for (f, _, _), s in ((k, r["status"]) for k, r in got.items())}
+    assert statuses[folder / "corrupt.mp4"] == "error" and statuses[folder / "empty.jpg"] == "error"
+    tail = remote.stderr.strip().splitlines()[-1]
+    assert tail.startswith("204 inputs: ") and "3 errors" in tail, tail
+    assert not ray_processes(), ray_processes()
