@@ -5,7 +5,12 @@ The public API is what this module exports; the package has three wings: `infere
 dashboard glue).
 """
 
+import os
+
 __version__ = "0.2.0"
+# Before onnxruntime is first imported: otherwise it writes a device id and a telemetry queue under
+# ~/.cache/Microsoft/DeveloperTools at import time (inference/onnx.py also turns its telemetry events off).
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 from .inference.decode import DEFAULT_MAX_PIXELS, ImageError, ImageTooLarge, Picture, read_image  # noqa: E402
 from .inference.detect import DETECTORS, Detections  # noqa: E402

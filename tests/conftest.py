@@ -54,3 +54,22 @@ def sample_chips(estimator, tmp_path_factory) -> Path:
     (root / "splits" / "train.txt").write_text("\n".join(paths) + "\n")
     (root / "splits" / "dev.txt").write_text("\n".join(paths[:4]) + "\n")
     return root
+
+
+TELEMETRY_FOLDERS = (Path.home() / ".cache" / "Microsoft", Path.home() / ".streamlit")
+
+
+def _telemetry_files() -> set[Path]:
+    return {p for folder in TELEMETRY_FOLDERS if folder.exists() for p in [folder, *folder.rglob("*")]}
+
+
+def pytest_sessionstart(session):
+    session.telemetry_before = _telemetry_files()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The suite fails if anything it ran left telemetry or usage-statistics files in the home folder."""
+    new = sorted(_telemetry_files() - session.telemetry_before)
+    if new:
+        print(f"\nfiles written under the home folder's telemetry folders during the suite: {[str(p) for p in new]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

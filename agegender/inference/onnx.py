@@ -1,8 +1,11 @@
 """onnxruntime sessions for every network the inference wing runs: the detectors and the age & gender model."""
 
-import onnxruntime as ort
+import os
 
-# onnxruntime otherwise records a device id and queues telemetry events under ~/.cache/Microsoft.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before the import: no device id, no event queue on disk
+
+import onnxruntime as ort  # noqa: E402
+
 ort.disable_telemetry_events()
 
 
