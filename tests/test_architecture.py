@@ -88,7 +88,7 @@ def test_a_new_detector_is_one_class_with_its_template(estimator):
         default_threshold = 0.5
         chip_template = DETECTORS["retinaface"].chip_template
 
-        def __init__(self, score_threshold=None, max_side=None):
+        def __init__(self, score_threshold=None, max_side=None, threads=0):
             self.score_threshold, self.max_side = score_threshold, max_side
 
         def detect(self, image):

@@ -60,6 +60,11 @@ def input_status(results: list[ImageResult]) -> str:
     return combined_status([r.status for r in results])
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 input`, `3 inputs`."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 class VideoJob:
     """One video's contribution to the rows, the same wherever it runs (here or in a Ray actor).
 
@@ -117,9 +122,10 @@ class Summary:
     def line(self) -> str:
         seconds = time.perf_counter() - self.started
         frames = f" ({self.frames} video frames)" if self.frames else ""
+        errors = counted(len(self.errors), "error")
         return (
-            f"{self.inputs} inputs: {self.ok} ok, {self.no_face} no face, {len(self.errors)} errors; "
-            f"{self.faces} faces{frames}; {self.inputs / max(seconds, 1e-9):.1f} inputs/s"
+            f"{counted(self.inputs, 'input')}: {self.ok} ok, {self.no_face} no face, {errors}; "
+            f"{counted(self.faces, 'face')}{frames}; {self.inputs / max(seconds, 1e-9):.1f} inputs/s"
         )
 
 

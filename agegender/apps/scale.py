@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .batch import Input, VideoJob, combined_status
+from .batch import Input, VideoJob, combined_status, counted
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray's usage statistics stay off, as everything here
 SCHEMA = pa.schema(
@@ -146,9 +146,10 @@ def summary_line(rows: list[dict], inputs: int, seconds: float) -> str:
     statuses = [combined_status([r["status"] for r in file_rows]) for file_rows in by_file.values()]
     faces = sum(row["status"] == "ok" for row in rows)
     counts = {s: statuses.count(s) for s in ("ok", "no_face", "error")}
+    errors = counted(counts["error"], "error")
     return (
-        f"{inputs} inputs: {counts['ok']} ok, {counts['no_face']} no face, {counts['error']} errors; {faces} faces; "
-        f"{inputs / max(seconds, 1e-9):.1f} inputs/s (Ray Data)"
+        f"{counted(inputs, 'input')}: {counts['ok']} ok, {counts['no_face']} no face, {errors}; "
+        f"{counted(faces, 'face')}; {inputs / max(seconds, 1e-9):.1f} inputs/s (Ray Data)"
     )
 
 

@@ -50,7 +50,8 @@ class Detector:
 
     Each has its own `default_threshold` (its operating point on widerface_dev) and, if it gives
     landmarks of its own, its `chip_template`: the mean landmark positions it finds on UTKFace's aligned
-    200x200 chips (measured by bench/chip_template.py), which alignment maps faces onto.
+    200x200 chips (measured by bench/chip_template.py), which alignment maps faces onto. It is constructed
+    with the keywords `score_threshold`, `max_side` and `threads`.
     """
 
     name: str = ""
