@@ -132,6 +132,15 @@ def _decode(data: bytes, name: str, max_pixels: int, max_side: int | None) -> It
         raise ImageError(f"{name}: corrupt or truncated image ({exc})") from None
 
 
+def file_problem(path: Path, kind: str) -> str | None:
+    """Why a path cannot be read as a `kind` file (a folder, absent, empty), or None if it can be tried."""
+    if path.is_dir():
+        return f"is a folder, not {kind} file"
+    if not path.is_file():
+        return "no such file"
+    return "the file is empty" if path.stat().st_size == 0 else None
+
+
 def source_name(src) -> str:
     """How an input is named in results and messages: its path, its file name, or '' for in-memory data."""
     if isinstance(src, str | Path):
@@ -164,10 +173,9 @@ def iter_pictures(
         yield from _decode(src.read(), name or source_name(src) or "upload", max_pixels, max_side)
     elif isinstance(src, str | Path):
         path = Path(src)
-        if path.is_dir():
-            raise ImageError(f"{path}: is a folder, not an image file (the command line reads folders)")
-        if not path.is_file():
-            raise ImageError(f"{path}: no such file")
+        problem = file_problem(path, "an image")
+        if problem:
+            raise ImageError(f"{path}: {problem}" + (" (the command line reads folders)" if path.is_dir() else ""))
         yield from _decode(path.read_bytes(), name or str(path), max_pixels, max_side)
     else:
         raise ImageError(

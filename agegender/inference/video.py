@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from .decode import file_problem
 from .results import ImageResult
 from .tracking import FaceTracker
 
@@ -44,12 +45,9 @@ def _open(src, name: str = ""):
     name = _name(src, name)
     if isinstance(src, str | Path):
         path = Path(src)
-        if path.is_dir():
-            raise VideoError(f"{path}: is a folder, not a video file")
-        if not path.is_file():
-            raise VideoError(f"{path}: no such file")
-        if path.stat().st_size == 0:
-            raise VideoError(f"{path}: the file is empty")
+        problem = file_problem(path, "a video")
+        if problem:
+            raise VideoError(f"{path}: {problem}")
         source = str(path)
     elif isinstance(src, bytes | bytearray | memoryview):
         if not len(src):

@@ -16,16 +16,20 @@ from .metrics import compute_metrics, head_yaw, robustness_metrics
 from .teachers import chip_landmarks
 
 
+def _readable(faces, failed: list):
+    """(index, RGB image) of each readable image of a face set; the messages of the others go to `failed`."""
+    for i, path in enumerate(faces.paths):
+        try:
+            yield i, read_image(path)
+        except ImageError as exc:
+            failed.append(str(exc))
+
+
 def _chips_as_given(faces, model):
     """Each image is already an aligned 200 px chip; with its landmarks as our detector finds them (for yaw)."""
     detector = get_detector("retinaface", max_side=None)
     chips, kept, failed, yaw = [], [], [], []
-    for i, path in enumerate(faces.paths):
-        try:
-            chip = read_image(path)
-        except ImageError as exc:
-            failed.append(str(exc))
-            continue
+    for i, chip in _readable(faces, failed):
         if chip.shape[:2] != (200, 200):
             chip = cv2.resize(chip, (200, 200), interpolation=cv2.INTER_AREA)
         chips.append(chip)
@@ -38,12 +42,7 @@ def _chips_as_given(faces, model):
 def _chips_from_photos(faces, estimator):
     """Detect faces in each photo and align the largest one, as the full pipeline does."""
     chips, kept, failed, undetected, yaw = [], [], [], 0, []
-    for i, path in enumerate(faces.paths):
-        try:
-            image = read_image(path)
-        except ImageError as exc:
-            failed.append(str(exc))
-            continue
+    for i, image in _readable(faces, failed):
         found = estimator.detect(image)
         if not len(found):
             undetected += 1
