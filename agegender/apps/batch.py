@@ -1,8 +1,11 @@
 """Batch processing of image files, folders and videos: a status and rows for every input, annotated copies."""
 
+import os
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,10 +143,12 @@ class BatchRunner:
         every: int = 1,
         max_frames: int | None = None,
         progress: bool = True,
+        workers: int | None = None,
     ):
         self.estimator, self.writer = estimator, writer
         self.annotate_dir = Path(annotate_dir) if annotate_dir else None
         self.every, self.max_frames, self.progress = every, max_frames, progress
+        self.workers = workers or os.cpu_count() or 1
         self.summary = Summary()
         self.people: list[Person] = []
         self._targets: set[Path] = set()
@@ -166,9 +171,11 @@ class BatchRunner:
         if self.summary.add(str(item.path), results) == "error":
             tqdm.write(f"error: {self.summary.errors[-1][1]}", file=sys.stderr)
 
-    def _images(self, items: list[Input]) -> None:
-        keep: list[Picture | None] = [] if self.annotate_dir else None
-        results = self.estimator.analyze_batch([i.path for i in items], keep=keep)
+    def _analyse(self, estimator: Estimator, items: list[Input]):
+        keep: list[Picture | None] | None = [] if self.annotate_dir else None
+        return items, estimator.analyze_batch([i.path for i in items], keep=keep), keep
+
+    def _images(self, items: list[Input], results: list[ImageResult], keep) -> None:
         by_source: dict[str, list[ImageResult]] = {}
         for k, result in enumerate(results):
             by_source.setdefault(result.source, []).append(result)
@@ -203,27 +210,41 @@ class BatchRunner:
         self._report(item, written, written=True)
 
     def run(self, inputs: list[Input]) -> Summary:
-        """Process every input; images in model batches of up to CHUNK files, videos frame by frame with tracking."""
-        with tqdm(total=len(inputs), unit="file", disable=not self.progress, file=sys.stderr) as bar:
+        """Process every input, rows in input order: images in model batches of up to CHUNK files, analysed by
+        one worker per core when there are several batches; videos frame by frame with tracking."""
+        images = sum(not item.is_video for item in inputs)
+        workers = self.estimator.replicas(self.workers) if images > CHUNK and self.workers > 1 else [self.estimator]
+        with ThreadPoolExecutor(len(workers)) as pool, tqdm(
+            total=len(inputs), unit="file", disable=not self.progress, file=sys.stderr
+        ) as bar:
             pending: list[Input] = []
+            running: deque = deque()
 
-            def flush_images():
+            def write_done(keep_running: int) -> None:
+                while len(running) > keep_running:
+                    done = running.popleft().result()
+                    bar.set_postfix_str(done[0][-1].path.name)
+                    self._images(*done)
+                    bar.update(len(done[0]))
+
+            def submit() -> None:
                 if pending:
-                    bar.set_postfix_str(pending[-1].path.name)
-                    self._images(pending)
-                    bar.update(len(pending))
+                    running.append(pool.submit(self._analyse, workers[len(running) % len(workers)], list(pending)))
                     pending.clear()
+                    write_done(len(workers))
 
             for item in inputs:
                 if item.is_video:
-                    flush_images()
+                    submit()
+                    write_done(0)
                     self._video(item, bar)
                     bar.update(1)
                     continue
                 pending.append(item)
                 if len(pending) == CHUNK:
-                    flush_images()
-            flush_images()
+                    submit()
+            submit()
+            write_done(0)
         return self.summary
 
 

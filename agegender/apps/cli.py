@@ -137,6 +137,8 @@ def parser() -> argparse.ArgumentParser:
                    help="how much of the age and gender targets comes from the teacher (default 0.2,0.2)")
     t.add_argument("--chips", action=argparse.BooleanOptionalAction, help="the images are aligned chips (default: "
                    "yes for a folder with splits, no for a CSV: each photo's largest face is aligned first)")
+    t.add_argument("--quality-rate", type=float, default=0.6,
+                   help="share of training chips degraded in image quality (blur, noise, JPEG, tone...; default 0.6)")
     t.add_argument("--quiet-progress", action="store_true", help="one line per epoch instead of a progress bar")
     t.set_defaults(func=train_command)
 

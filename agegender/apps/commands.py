@@ -56,6 +56,7 @@ def train_command(args) -> int:
         teacher=args.teacher,
         teacher_weight=_weights(args.teacher_weight),
         aligned=args.chips,
+        quality_rate=args.quality_rate,
         verbose=2 if args.quiet_progress else 1,
     )
     print(json.dumps(spec["training"], indent=2))

@@ -56,11 +56,13 @@ def make_dataset(
     seed: int = 0,
     shuffle: bool | None = None,
     teacher: dict | None = None,
+    quality_rate: float = 0.6,
 ) -> tf.data.Dataset:
     """(chip batch, {age, gender} target columns, {age, gender} sample weights); a missing label gets weight 0.
 
     `chips` are whole aligned chips at any square size; each is warped to out_size x out_size. Augmentation
-    is geometric (as a detector's crop varies), photometric, and image quality (`degrade.random_quality`).
+    is geometric (as a detector's crop varies), photometric, and image quality (`degrade.random_quality`, for a
+    `quality_rate` share of the chips; the others stay clean).
     `teacher` ({"age": [N, 101], "p_female": [N]}, NaN where absent) adds soft targets (`losses`).
     Order is shuffled each epoch when `shuffle` (default: when augmenting).
     """
@@ -76,7 +78,8 @@ def make_dataset(
     def gather(index):
         images = np.array(chips[np.sort(index)])
         if augment:
-            images = np.stack([random_quality(image, rng) for image in images])
+            degraded = rng.random(len(images)) < quality_rate
+            images = np.stack([random_quality(im, rng) if d else im for im, d in zip(images, degraded, strict=True)])
         return images
 
     def load(index):

@@ -70,6 +70,7 @@ def train(
     teacher=None,
     teacher_weight: tuple[float, float] = (0.0, 0.0),
     aligned: bool | None = None,
+    quality_rate: float = 0.6,
     verbose: int = 1,
 ) -> dict:
     """Train, select on dev, and write the served model; resumes from `out_dir/backup` if present.
@@ -77,7 +78,8 @@ def train(
     `init` is a saved `.keras` model to fine-tune further instead of starting from ImageNet `weights`;
     `balance` is the power of the age-balancing sample weights (0 = none). `teacher` is a cache of teacher
     outputs (`teachers.load_targets`), mixed into the age and gender targets by `teacher_weight` where the
-    teacher is trusted (`teachers.trusted`).
+    teacher is trusted (`teachers.trusted`). `quality_rate` is the share of training chips degraded in image
+    quality (`degrade.random_quality`).
 
     Writes `history.csv`, `best.keras`, and at the end the shipped `agegender.keras`, `.json` and `.onnx`.
     """
@@ -109,6 +111,7 @@ def train(
         augment=True,
         seed=seed,
         teacher=trusted(load_targets(train_set, teacher), train_set.ages) if teacher else None,
+        quality_rate=quality_rate,
     )
     dev_ds = plain_dataset(dev_set, input_size, 128)
     steps = int(np.ceil(len(train_set) / batch_size))
@@ -152,7 +155,7 @@ def train(
         "imagenet_init": bool(weights) and not init,
         "init": Path(init).name if init else None,
         "balance_power": balance,
-        "augmentation": "geometric, photometric, image quality (degrade.random_quality)",
+        "augmentation": f"geometric, photometric, image quality (degrade.random_quality) on {quality_rate:.0%}",
         "teacher": Path(teacher).name if teacher else None,
         "teacher_weight": {"age": teacher_weight[0], "gender": teacher_weight[1]} if teacher else None,
         "fit_seconds": round(time.time() - started, 1),
