@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 
 from agegender import SAMPLES, Estimator, read_image
-from agegender.apps.batch import BatchRunner, expand_inputs
+from agegender.apps.batch import BatchRunner
+from agegender.apps.inputs import expand_inputs
 from agegender.apps.rows import RowWriter
 from agegender.apps.synthetic import face_canvas, head_crops
 from agegender.inference.results import build

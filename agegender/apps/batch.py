@@ -16,39 +16,11 @@ from ..inference.estimator import Estimator
 from ..inference.people import Person, people
 from ..inference.render import annotate
 from ..inference.results import ImageResult, failed, no_face
-from ..inference.video import VIDEO_EXTENSIONS, VideoAnalyzer, VideoError, VideoWriter, video_info
+from ..inference.video import VideoAnalyzer, VideoError, VideoWriter, video_info
+from .inputs import Input
 from .rows import RowWriter
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".jfif", ".ppm", ".pgm", ".pbm",
-                    ".pnm", ".ico", ".avif", ".heic", ".heif"}
 CHUNK = 8  # images per model batch (each is decoded, detected and aligned in turn, then let go)
-
-
-@dataclass
-class Input:
-    """A file to process, and its path relative to the folder it was found in (names its annotated copy)."""
-
-    path: Path
-    relative: Path
-
-    @property
-    def is_video(self) -> bool:
-        return self.path.suffix.lower() in VIDEO_EXTENSIONS
-
-
-def expand_inputs(inputs) -> tuple[list[Input], list[Path]]:
-    """(inputs, other files): files as given (whatever their type: each gets a status), and folders searched
-    recursively for images and videos by extension; the folders' other files are returned to be reported."""
-    found, others = [], []
-    kinds = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
-    for item in map(Path, inputs):
-        if item.is_dir():
-            files = sorted(p for p in item.rglob("*") if p.is_file())
-            found += [Input(p, p.relative_to(item)) for p in files if p.suffix.lower() in kinds]
-            others += [p for p in files if p.suffix.lower() not in kinds]
-        else:
-            found.append(Input(item, Path(item.name)))
-    return found, others
 
 
 def combined_status(statuses: list[str]) -> str:
@@ -254,4 +226,4 @@ def write_jpeg(path: Path, image) -> None:
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
 
 
-__all__ = ["BatchRunner", "ImageError", "Input", "Summary", "expand_inputs"]
+__all__ = ["BatchRunner", "ImageError", "Summary", "VideoJob"]

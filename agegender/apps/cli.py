@@ -16,7 +16,8 @@ EXIT_STATUS = "exit status: 0 when at least one input was read (faces or none), 
 
 
 def _predict(args) -> int:
-    from .batch import BatchRunner, expand_inputs
+    from .batch import BatchRunner
+    from .inputs import expand_inputs
     from .rows import RowWriter, write_people
 
     inputs, others = expand_inputs(args.inputs)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .batch import Input, VideoJob, combined_status, counted
+from .batch import VideoJob, combined_status, counted
+from .inputs import Input
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray's usage statistics stay off, as everything here
 SCHEMA = pa.schema(
