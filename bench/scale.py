@@ -1,5 +1,6 @@
-"""Scale-out: images/s over the same folder with the local command line and with `--engine ray` on a local
-cluster of 1 and 2 actors, with each actor's peak memory (sampled from /proc while the job runs).
+"""Scale-out: images/s over the same folder with the local command line and with `--engine ray`, on a cluster the
+command starts (one machine) and on one started before (`ray start --head`, a warm-up job first, as a user with a
+cluster has it), with 1 and 2 actors and each actor's peak memory (sampled from /proc while the job runs).
 
 The folder is made from the sample photos (tests/test_scale.py's maker). Writes bench/results/scale.json.
 """
@@ -32,7 +33,8 @@ def actor_peaks(stop: threading.Event, peaks: dict) -> None:
         time.sleep(0.2)
 
 
-def timed(args: list[str]) -> tuple[float, str, dict]:
+def timed(inputs: int, args: list[str]) -> dict:
+    """Whole-process and in-job (the command's own summary) inputs/s of `agegender predict ARGS`."""
     stop, peaks = threading.Event(), {}
     sampler = threading.Thread(target=actor_peaks, args=(stop, peaks), daemon=True)
     sampler.start()
@@ -43,32 +45,46 @@ def timed(args: list[str]) -> tuple[float, str, dict]:
     sampler.join()
     if run.returncode:
         raise RuntimeError(run.stderr[-2000:])
-    return seconds, run.stderr.strip().splitlines()[-1], peaks
+    line = run.stderr.strip().splitlines()[-1]
+    return {"seconds": round(seconds, 2), "inputs_per_s": round(inputs / seconds, 1),
+            "job_inputs_per_s": float(re.search(r"([0-9.]+) inputs/s", line).group(1)), "summary": line,
+            **({"actor_peak_rss_mb": sorted(round(v) for v in peaks.values())} if peaks else {})}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--photos", type=int, default=400)
+    p.add_argument("--photos", type=int, default=2000)
     add_out_argument(p, "scale")
     args = p.parse_args()
     result = {"cpu_count": os.cpu_count(), "photos": args.photos}
     with tempfile.TemporaryDirectory() as tmp:
         folder = photo_folder(Path(tmp) / "photos", args.photos)
-        inputs = len(list(folder.iterdir()))
-        seconds, line, _ = timed([str(folder), "--out", f"{tmp}/local.jsonl", "--no-progress"])
-        result["local"] = {"seconds": round(seconds, 2), "inputs_per_s": round(inputs / seconds, 2), "summary": line}
-        print(f"local: {inputs / seconds:.1f} inputs/s ({seconds:.1f} s, whole process) | {line}")
-        for actors, cpus in ((1, 1.0), (2, 0.5)):
-            out = f"{tmp}/ray{actors}"
-            seconds, line, peaks = timed([str(folder), "--engine", "ray", "--out", out, "--actors", str(actors),
-                                          "--cpus-per-actor", str(cpus)])
-            figures = {"seconds": round(seconds, 2), "inputs_per_s": round(inputs / seconds, 2), "summary": line,
-                       "actor_peak_rss_mb": sorted(round(v) for v in peaks.values())}
-            figures["ratio_to_local"] = round(result["local"]["seconds"] / seconds, 2)
-            result[f"ray_{actors}_actors"] = figures
-            print(f"ray, {actors} actor(s) x {cpus} CPU: {inputs / seconds:.1f} inputs/s ({seconds:.1f} s, cluster "
-                  f"start included), {figures['ratio_to_local']:.2f}x the local rate; actor peak RSS "
-                  f"{figures['actor_peak_rss_mb']} MB | {line}")
+        n = len(list(folder.iterdir()))
+        result["local"] = local = timed(n, [str(folder), "--out", f"{tmp}/local.jsonl", "--no-progress"])
+        print(f"local: {local['inputs_per_s']} inputs/s whole process, {local['job_inputs_per_s']} in the run")
+        for actors in (1, 2):
+            figures = timed(n, [str(folder), "--engine", "ray", "--out", f"{tmp}/new{actors}", "--actors", str(actors)])
+            result[f"ray_new_cluster_{actors}_actors"] = figures
+            print(f"ray, cluster started by the command, {actors} actor(s): {figures['inputs_per_s']} inputs/s whole "
+                  f"process, {figures['job_inputs_per_s']} in the job; actor peak RSS "
+                  f"{figures.get('actor_peak_rss_mb')}")
+        ray = str(Path(sys.executable).parent / "ray")
+        subprocess.run([ray, "start", "--head", f"--num-cpus={os.cpu_count()}", "--disable-usage-stats",
+                        "--include-dashboard=false"], capture_output=True, check=True,
+                       env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
+        try:
+            for actors in (1, 2):
+                common = [str(folder), "--engine", "ray", "--address", "auto", "--actors", str(actors),
+                          "--cpus-per-actor", str(os.cpu_count() / (2 * actors))]
+                timed(n, [*common, "--out", f"{tmp}/warm{actors}"])
+                figures = timed(n, [*common, "--out", f"{tmp}/existing{actors}"])
+                figures["job_ratio_to_local"] = round(figures["job_inputs_per_s"] / local["job_inputs_per_s"], 2)
+                result[f"ray_existing_cluster_{actors}_actors"] = figures
+                print(f"ray, existing cluster, {actors} actor(s): {figures['job_inputs_per_s']} inputs/s in the job, "
+                      f"{figures['job_ratio_to_local']}x the local rate; actor peak RSS "
+                      f"{figures.get('actor_peak_rss_mb')}")
+        finally:
+            subprocess.run([ray, "stop", "--force"], capture_output=True)
     write_json(args.out, result)
 
 

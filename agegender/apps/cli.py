@@ -94,7 +94,8 @@ def _add_predict(sub) -> None:
     g.add_argument("--engine", choices=["local", "ray"], default="local", help="where to run (default local)")
     g.add_argument("--address", help="Ray cluster address (e.g. auto); default: a local cluster sized to this machine")
     g.add_argument("--actors", type=int, help="model actors (default: as many as the cluster's CPUs allow)")
-    g.add_argument("--cpus-per-actor", type=float, default=1.0, help="CPUs each actor asks for (default 1)")
+    g.add_argument("--cpus-per-actor", type=float, help="CPUs each actor asks for (default: on a local cluster half "
+                   "a CPU per actor, one actor per core; on an existing cluster 1)")
     g.add_argument("--gpus-per-actor", type=float, default=0.0, help="GPUs each actor asks for (default 0)")
     r.set_defaults(func=_predict)
 

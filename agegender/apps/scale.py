@@ -90,12 +90,12 @@ def run_ray(inputs: list[Input], args) -> int:
         ray.init(num_cpus=cpus, include_dashboard=False, **quiet)
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     try:
-        total = int(ray.cluster_resources().get("CPU", cpus))
-        # Readers need CPU too: an actor pool that takes every CPU never gets its inputs (ray issue #44687).
-        actors = args.actors or max(1, int((total - 0.5) // args.cpus_per_actor))
+        actors, cpus_per_actor, threads = _pool(args, int(ray.cluster_resources().get("CPU", cpus)), started_here)
         names = {_resolved(str(i.path)): str(i.path) for i in inputs}
         started = time.perf_counter()
-        data = ray.data.read_binary_files([str(i.path) for i in inputs], include_paths=True)
+        # Read tasks of a few dozen files: each Ray task has an overhead that small ones do not repay.
+        blocks = max(4 * actors, min(len(inputs) // 32, 16 * actors))
+        data = ray.data.read_binary_files([str(i.path) for i in inputs], include_paths=True, override_num_blocks=blocks)
         rows = data.map_batches(
             Analyzer,
             fn_constructor_kwargs={
@@ -110,12 +110,12 @@ def run_ray(inputs: list[Input], args) -> int:
                 "names": names,
                 "every": args.every,
                 "max_frames": args.max_frames,
-                "threads": max(1, round(args.cpus_per_actor)),
+                "threads": threads,
             },
-            batch_size=8,
+            batch_size=16,
             batch_format="pyarrow",
-            concurrency=actors,
-            num_cpus=args.cpus_per_actor,
+            compute=ray.data.ActorPoolStrategy(size=actors),
+            num_cpus=cpus_per_actor,
             num_gpus=args.gpus_per_actor or None,
         )
         if fmt == "parquet":
@@ -128,6 +128,21 @@ def run_ray(inputs: list[Input], args) -> int:
         if started_here:
             ray.shutdown()
     return 0
+
+
+def _pool(args, total_cpus: int, local: bool) -> tuple[int, float, int]:
+    """(actors, CPUs each asks for, threads each runs its networks on).
+
+    On a local cluster sized to this machine: one actor per core, each one-thread, asking for half a CPU so that
+    the readers keep CPUs too (an actor pool that takes every CPU never gets its inputs, ray issue #44687). On an
+    existing cluster: `--cpus-per-actor` (default 1) each, as many actors as fit beside the readers.
+    """
+    if local:
+        actors = args.actors or total_cpus
+        return actors, args.cpus_per_actor or total_cpus / (2 * actors), max(1, total_cpus // actors)
+    cpus_per_actor = args.cpus_per_actor or 1.0
+    actors = args.actors or max(1, int((total_cpus - 0.5) // cpus_per_actor))
+    return actors, cpus_per_actor, max(1, round(cpus_per_actor))
 
 
 def read_rows(folder) -> list[dict]:

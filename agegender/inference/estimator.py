@@ -2,6 +2,7 @@
 
 import copy
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
@@ -146,38 +147,49 @@ class Estimator:
             raise ValueError(f"errors must be 'report' or 'raise', not {errors!r}")
         sources = list(sources) if sources is not None else [source_name(image) for image in images]
         frames = list(frames) if frames is not None else [None] * len(sources)
-        items, chips = [], []
+        items: list[_Item] = []
+        chips = [self._no_chips()]
         for image, source, frame in zip(images, sources, frames, strict=True):
             try:
                 for picture in self.pictures(image, bgr=bgr, name=source):
                     found = self.detect(picture.pixels)
                     chips.append(self.align(picture.pixels, found))
                     number = frame if picture.frame is None else picture.frame
-                    items.append((source, picture.size, picture.scale, found, number))
+                    items.append(_Item(source, number, picture.size, picture.scale, found))
                     if keep is not None:
                         keep.append(_for_drawing(picture, self.detector.max_side))
             except ImageError as exc:
                 if errors == "raise":
                     raise
-                items.append((source, None, 1.0, None, frame))
-                chips.append(str(exc))
+                items.append(_Item(source, frame, error=str(exc)))
                 if keep is not None:
                     keep.append(None)
-        face_chips = [c for c in chips if not isinstance(c, str)]
-        out = self.model.predict(np.concatenate(face_chips) if face_chips else self._no_chips(), flip=self.flip)
+        out = self.model.predict(np.concatenate(chips), flip=self.flip)
         results, start = [], 0
-        for (source, size, scale, found, number), chip in zip(items, chips, strict=True):
-            if isinstance(chip, str):
-                results.append(failed(source, chip, number))
+        for item in items:
+            if item.error:
+                results.append(failed(item.source, item.error, item.frame))
                 continue
-            part = out[start : start + len(found)]
-            start += len(found)
-            results.append(build(source, size, scale, found, part, number, tracker))
+            part = out[start : start + len(item.found)]
+            start += len(item.found)
+            results.append(build(item.source, item.size, item.scale, item.found, part, item.frame, tracker))
         return results
 
     def _no_chips(self) -> np.ndarray:
         size = self.model.input_size
         return np.zeros((0, size, size, 3), np.uint8)
+
+
+@dataclass
+class _Item:
+    """One decoded page or frame on its way to a result: its detections, or why it could not be read."""
+
+    source: str
+    frame: int | None
+    size: tuple[int, int] = (0, 0)
+    scale: float = 1.0
+    found: Detections | None = None
+    error: str | None = None
 
 
 def _for_drawing(picture: Picture, max_side: int | None) -> Picture:
