@@ -27,7 +27,8 @@ DETECTOR_CHOICES = {
     "retinaface": "RetinaFace: fast",
     "centerface": "CenterFace: thorough (small and hard faces), slower",
 }
-CACHE_ENTRIES = 512
+CACHE_ENTRIES = 512  # analysed files (results only: small)
+DISPLAY_ENTRIES = 64  # display copies of images (at most 1400 px wide: a few MB each)
 
 
 def header(title: str, caption: str) -> None:
@@ -111,7 +112,7 @@ def analyse_image(data: bytes, name: str, detector: str, flip: bool) -> list[Ima
     return [r if r.source == name else r.renamed(name) for r in results]
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+@st.cache_data(max_entries=DISPLAY_ENTRIES, show_spinner=False)
 def display_pages(key: str, _data: bytes) -> list[np.ndarray]:
     """Each page of an image at most DISPLAY_WIDTH wide, for showing and drawing on (cached by content key)."""
     try:
