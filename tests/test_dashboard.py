@@ -80,7 +80,7 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + Path(log.name).read_text()[-2000:])
-    yield url, port
+    yield url, port, proc.pid
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
@@ -210,6 +210,28 @@ def test_upload_reports_bad_file_and_reads_a_portrait(page, tmp_path):
     age, gender = re.search(r"#1 · (\d+) ± \d+ · (\w+)", label).groups()
     assert 62 <= int(age) <= 92 and gender == "female", label
     assert metric(page, "Unreadable") == "1"
+    no_exception(page)
+
+
+def resident_mb(pid: int) -> float:
+    return int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1)) / 1024
+
+
+def test_a_big_upload_gives_its_memory_back(page, server, tmp_path):
+    """A 75 Mpx PNG (225 MB of pixels) is analysed; afterwards the server holds no copy of its pixels."""
+    from PIL import Image
+
+    big = tmp_path / "big.png"
+    Image.open(HOPPER).convert("RGB").resize((8000, 9375)).save(big, compress_level=1)
+    open_page(page, "upload", "Upload images")
+    page.locator('input[type="file"]').set_input_files(str(HOPPER))
+    expect(page.get_by_text("1 face(s)")).to_be_visible(timeout=120_000)
+    before = resident_mb(server[2])
+    page.locator('input[type="file"]').set_input_files(str(big))
+    expect(page.get_by_text("8000×9375 px").first).to_be_visible(timeout=180_000)
+    page.wait_for_timeout(2000)
+    after = resident_mb(server[2])
+    assert after - before < 225, f"server memory {before:.0f} MB before, {after:.0f} MB after the upload"
     no_exception(page)
 
 

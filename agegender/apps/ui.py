@@ -79,46 +79,66 @@ def content_key(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
 
+class _Recent(OrderedDict):
+    """A dict that keeps its `size` most recently used entries."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get(self, key, default=None):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return default
+
+    def put(self, key, value) -> None:
+        self[key] = value
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
 @st.cache_resource
-def _analysis_cache() -> OrderedDict:
-    return OrderedDict()
+def _caches() -> dict[str, _Recent]:
+    return {"analyses": _Recent(CACHE_ENTRIES), "pages": _Recent(DISPLAY_ENTRIES)}
 
 
 def cached_analysis(key: tuple):
     """The cached results for (content, settings...), or None; recently used entries stay."""
-    cache = _analysis_cache()
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
-    return None
+    return _caches()["analyses"].get(key)
 
 
 def store_analysis(key: tuple, value) -> None:
-    cache = _analysis_cache()
-    cache[key] = value
-    while len(cache) > CACHE_ENTRIES:
-        cache.popitem(last=False)
+    _caches()["analyses"].put(key, value)
 
 
 def analyse_image(data: bytes, name: str, detector: str, flip: bool) -> list[ImageResult]:
     """Every face down to the detector floor in an uploaded image (all pages/frames), cached per content and the
-    settings that change detection or the model; thresholds and sizes are applied afterwards (`filtered`)."""
+    settings that change detection or the model; thresholds and sizes are applied afterwards (`filtered`).
+
+    The same decoding gives the pages' display copies (`display_pages`), so a large image is decoded once.
+    """
     key = ("image", content_key(data), detector, flip)
     results = cached_analysis(key)
     if results is None:
         model = estimator(detector).with_options(score_threshold=Estimator.DETECTOR_FLOOR, min_face=0, flip=flip)
-        results = model.analyze_batch([data], sources=[name])
+        kept: list = []
+        results = model.analyze_batch([data], sources=[name], keep=kept)
+        _caches()["pages"].put(key[1], [for_display(p.pixels) for p in kept if p is not None])
         store_analysis(key, results)
     return [r if r.source == name else r.renamed(name) for r in results]
 
 
-@st.cache_data(max_entries=DISPLAY_ENTRIES, show_spinner=False)
-def display_pages(key: str, _data: bytes) -> list[np.ndarray]:
+def display_pages(key: str, data: bytes) -> list[np.ndarray]:
     """Each page of an image at most DISPLAY_WIDTH wide, for showing and drawing on (cached by content key)."""
-    try:
-        return [for_display(picture.pixels) for picture in iter_pictures(_data, max_side=DISPLAY_WIDTH)]
-    except ImageError:
-        return []
+    pages = _caches()["pages"].get(key)
+    if pages is None:
+        try:
+            pages = [for_display(picture.pixels) for picture in iter_pictures(data, max_side=DISPLAY_WIDTH)]
+        except ImageError:
+            pages = []
+        _caches()["pages"].put(key, pages)
+    return pages
 
 
 def for_display(image: np.ndarray, width: int = DISPLAY_WIDTH) -> np.ndarray:

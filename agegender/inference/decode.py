@@ -106,7 +106,10 @@ def _frames(img: Image.Image, name: str, max_pixels: int, max_side: int | None) 
             k = max_side / max(w, h)
             frame.draft("RGB", (int(np.ceil(w * k)), int(np.ceil(h * k))))
         frame.load()
-        yield Picture(_pil_to_rgb(frame), size, index if frames > 1 else None)
+        pixels = _pil_to_rgb(frame)
+        if frames == 1:
+            frame.close()  # the decoded copy goes now, not when the caller is done with the pixels
+        yield Picture(pixels, size, index if frames > 1 else None)
 
 
 def _describe_unknown(data: bytes) -> str:
