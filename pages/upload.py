@@ -90,9 +90,10 @@ if len(table):
     st.caption(f"{len(shown)} of {len(table)} faces. Click a column header to sort.")
 
 d1, d2, d3 = st.columns(3)
-d1.download_button("All faces (CSV)", downloads.rows_csv(results), "faces.csv", "text/csv", icon=":material/download:")
+d1.download_button("All faces (CSV)", downloads.rows_csv(results), "faces.csv", "text/csv", icon=":material/download:",
+                   on_click="ignore")
 d2.download_button("All faces (JSON)", downloads.rows_json(results), "faces.json", "application/json",
-                   icon=":material/download:")
+                   icon=":material/download:", on_click="ignore")
 
 
 def annotated_images():
@@ -104,7 +105,7 @@ def annotated_images():
 
 
 d3.download_button("Annotated images (ZIP)", lambda: downloads.zip_bytes(annotated_images()), "annotated.zip",
-                   "application/zip", icon=":material/folder_zip:")
+                   "application/zip", icon=":material/folder_zip:", on_click="ignore")
 
 st.header("Images")
 for upload, data, rs in per_file:

@@ -20,7 +20,7 @@ with st.sidebar:
 
 upload = st.file_uploader("Video (mp4, mov, avi, webm, mkv)", type=ui.VIDEO_TYPES)
 if upload is None:
-    st.info("Choose a video file to analyse.", icon=":material/movie:")
+    st.info("Choose a video file to analyse.", icon=":material/movie:", on_click="ignore")
     st.stop()
 
 data = upload.getvalue()
@@ -109,9 +109,10 @@ st.subheader("Downloads")
 d1, d2, d3 = st.columns(3)
 stem = upload.name.rsplit(".", 1)[0]
 d1.download_button("Per-frame rows (CSV)", downloads.rows_csv([r for r in job.results if r.faces]),
-                   f"{stem}.frames.csv", "text/csv", icon=":material/download:")
+                   f"{stem}.frames.csv", "text/csv", icon=":material/download:", on_click="ignore")
 
 
 d2.download_button("Per-person rows (CSV)", lambda: downloads.people_csv(job.persons), f"{stem}.people.csv", "text/csv",
-                   icon=":material/download:")
-d3.download_button("Annotated video (MP4)", job.video, f"{stem}.annotated.mp4", "video/mp4", icon=":material/movie:")
+                   icon=":material/download:", on_click="ignore")
+d3.download_button("Annotated video (MP4)", job.video, f"{stem}.annotated.mp4", "video/mp4", icon=":material/movie:",
+                   on_click="ignore")

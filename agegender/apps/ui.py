@@ -1,5 +1,6 @@
 """Streamlit glue shared by the dashboard pages: cached resources, per-file analysis cache, tables and texts."""
 
+import ctypes
 import hashlib
 import json
 from collections import OrderedDict
@@ -15,6 +16,22 @@ from ..inference.estimator import Estimator
 from ..inference.results import Face, ImageResult
 from ..paths import MODEL_SPEC, MODELS
 
+
+def _return_large_blocks() -> None:
+    """Let glibc give large freed blocks back to the system at once (Linux).
+
+    A photo's pixels are hundreds of megabytes held for a moment; glibc's adaptive threshold otherwise moves
+    blocks of up to 32 MB (Pillow decodes in 16 MB blocks) into its heaps, where the server keeps them after
+    the photo is gone. With a fixed threshold of 1 MB such blocks are mapped and unmapped on their own.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+
+
+_return_large_blocks()
 DISPLAY_WIDTH = 1400
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"]
 VIDEO_TYPES = ["mp4", "mov", "avi", "webm", "mkv"]
