@@ -18,8 +18,10 @@ LABELS = {
     "gender_accuracy_women": "Gender acc. (women)",
     "gender_accuracy_men": "Gender acc. (men)",
     "interval90_coverage": "90% interval coverage",
+    "matched": "Found by the pipeline",
 }
-PERCENT = {"age_cs5", "gender_accuracy", "gender_accuracy_women", "gender_accuracy_men", "interval90_coverage"}
+PERCENT = {"age_cs5", "gender_accuracy", "gender_accuracy_women", "gender_accuracy_men", "interval90_coverage",
+           "matched"}
 COLUMNS = {
     key: st.column_config.NumberColumn(label, format="percent" if key in PERCENT else "%.2f")
     for key, label in LABELS.items()
@@ -36,15 +38,23 @@ def frame(groups: dict, keys) -> pd.DataFrame:
     return pd.DataFrame([{"group": name, **{k: values.get(k) for k in keys}} for name, values in groups.items()])
 
 
-def bars(data: pd.DataFrame, y: str, title: str, percent: bool = False, target: float | None = None, x="group"):
-    fig = px.bar(data, x=x, y=y, text_auto=".1%" if percent else ".2f", title=title, labels=LABELS)
-    fig.update_traces(textposition="inside", insidetextanchor="end")
+def bars(data: pd.DataFrame, y: str, title: str, percent: bool = False, target: float | None = None,
+         x_title: str = "True age group"):
+    """One bar per group, values inside the bars (away from a target line, which the title names)."""
+    fig = px.bar(data, x="group", y=y, text_auto=".1%" if percent else ".2f", title=title, labels=LABELS)
+    fig.update_traces(textposition="inside", insidetextanchor="middle" if target is not None else "end")
+    fig.update_xaxes(title=x_title)
     if percent:
         fig.update_yaxes(range=[0, 1], tickformat=".0%")
     if target is not None:
-        fig.add_hline(y=target, line_dash="dash", annotation_text=f"target {target:.0%}",
-                      annotation_position="top left")
+        fig.add_hline(y=target, line_dash="dash")
     return fig
+
+
+def table(data: pd.DataFrame, first: str) -> None:
+    """A table as tall as its rows, its first column named `first`."""
+    st.dataframe(data, hide_index=True, height=35 * (len(data) + 1) + 3,
+                 column_config=COLUMNS | {"group": st.column_config.TextColumn(first)})
 
 
 st.header("UTKFace test split: aligned face chips")
@@ -71,14 +81,14 @@ heat.update_layout(title=f"Age groups: true against predicted (exact {m['age_gro
                    yaxis_autorange="reversed")
 st.plotly_chart(heat, key="confusion")
 
-left, right = st.columns(2)
-for column, key, title in ((left, "by_gender", "By gender"), (right, "by_race", "By race (UTKFace's labels)")):
+for key, title, first in (("by_gender", "By gender", "Gender"), ("by_race", "By race (UTKFace's labels)", "Race")):
     if key in m:
-        column.subheader(title)
-        column.dataframe(frame(m[key], keys), hide_index=True, column_config=COLUMNS)
+        st.subheader(title)
+        table(frame(m[key], keys), first)
+left, right = st.columns(2)
 coverage = frame(m["by_age_bin"], keys)
-left.plotly_chart(bars(coverage, "interval90_coverage", "90% interval coverage by true age", percent=True, target=0.9),
-                  key="coverage")
+left.plotly_chart(bars(coverage, "interval90_coverage", "90% interval coverage by true age (dashed: the 90% aimed at)",
+                       percent=True, target=0.9), key="coverage")
 calibration = pd.DataFrame(m["gender_calibration"])
 fig = px.line(calibration, x="confidence", y="accuracy", markers=True, title="Gender: confidence against accuracy",
               range_x=[0.5, 1], range_y=[0.4, 1], labels={"confidence": "Stated probability", "accuracy": "Accuracy"})
@@ -89,11 +99,15 @@ if "robustness" in info:
     robust = info["robustness"]
     st.header("Image quality: the same test chips degraded")
     st.caption(robust.get("description", "Each degradation applied to every test chip (bench/robustness.py)."))
-    rows = [{"group": robust["labels"].get(name, name), **values["all"]} for name, values in robust["test"].items()]
-    table = pd.DataFrame(rows)[["group", "n", "age_mae", "age_bias", "gender_accuracy", "gender_accuracy_women",
-                                "gender_accuracy_men", "interval90_coverage"]]
-    st.plotly_chart(bars(table, "age_mae", "Age MAE by degradation"), key="robust-mae")
-    st.dataframe(table, hide_index=True, column_config=COLUMNS | {"group": st.column_config.TextColumn("Degradation")})
+    rows = [{"group": name.replace("_", " "), **values["all"]} for name, values in robust["test"].items()]
+    degraded = pd.DataFrame(rows)[["group", "n", "age_mae", "age_bias", "gender_accuracy", "gender_accuracy_women",
+                                   "gender_accuracy_men", "interval90_coverage"]]
+    fig = px.bar(degraded, y="group", x="age_mae", orientation="h", text_auto=".2f", labels=LABELS,
+                 title="Age MAE by degradation")
+    fig.update_yaxes(title=None, autorange="reversed")
+    st.plotly_chart(fig, key="robust-mae")
+    table(degraded, "Degradation")
+    st.caption(" · ".join(f"**{name.replace('_', ' ')}**: {text}" for name, text in robust["labels"].items()))
 
 if "photos" in info or "widerface" in info:
     st.header("Whole photos")
@@ -110,9 +124,7 @@ if "photos" in info or "widerface" in info:
         w = info["widerface"]
         st.caption("Crowd photos of WIDER FACE (widerface_dev): gender on the labelled faces the default pipeline "
                    "finds (IoU ≥ 0.4).")
-        wide = pd.DataFrame([{"group": k, **v} for k, v in w["by_width"].items()])
-        width_column = {"group": st.column_config.TextColumn("Face width")}
-        st.dataframe(wide, hide_index=True, column_config=COLUMNS | width_column)
+        table(pd.DataFrame([{"group": k, **v} for k, v in w["by_width"].items()]), "Face width")
 
 if "history" in info:
     st.header("Training")
