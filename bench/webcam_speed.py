@@ -49,6 +49,7 @@ def main() -> None:
         for frame in frames:
             live(frame)
         callback_ms = (time.perf_counter() - start) / len(frames) * 1000
+        live.stop()
         result[f"{n}_faces"] = {"analysed_fps": round(fps, 1), "faces_in_last_frame": faces, "frames": len(frames),
                                 "webrtc_callback_ms": round(callback_ms, 2)}
         print(f"{n} face(s): {fps:.1f} analysed fps over {len(frames)} frames ({faces} faces tracked); the WebRTC "

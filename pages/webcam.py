@@ -33,6 +33,8 @@ with left:
 def live_stats() -> None:
     frames, fps, faces = live.snapshot()
     playing = context.state.playing
+    if not playing:
+        live.stop()
     if playing:
         st.session_state.was_playing = True
     elif st.session_state.get("was_playing") and not context.state.signalling:

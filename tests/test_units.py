@@ -141,3 +141,31 @@ def test_degradations_are_deterministic_and_change_the_chip():
 def test_unreadable_image_raises_in_analyze(estimator):
     with pytest.raises(ImageError, match="empty"):
         estimator.analyze(b"")
+
+
+def test_live_callback_never_waits_and_drops_stale_frames(estimator):
+    """The WebRTC callback returns each frame at once; the analysis takes the latest frame, never a queue."""
+    import time
+    from fractions import Fraction
+
+    import av
+
+    from agegender.apps.live import LiveAnnotator
+    from agegender.apps.synthetic import jitter_frames
+
+    live = LiveAnnotator(estimator.with_options(detector="retinaface"))
+    frames = []
+    for i, image in enumerate(jitter_frames(read_image(HOPPER), 40)):
+        frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+        frame.pts, frame.time_base = i, Fraction(1, 30)
+        frames.append(frame)
+    outputs = [live(frame) for frame in frames]
+    assert [o.pts for o in outputs] == list(range(40)) and live.received == 40
+    deadline = time.time() + 30
+    while not live.faces and time.time() < deadline:
+        time.sleep(0.05)
+        live(frames[-1])
+    assert live.faces and live.faces[0].gender == "female"
+    assert live.frames < live.received, "every frame was analysed: stale frames were queued, not dropped"
+    live.stop()
+    assert live._worker is None

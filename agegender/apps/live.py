@@ -32,6 +32,7 @@ class LiveAnnotator:
         self._times: deque[float] = deque(maxlen=window)
         self._pending: np.ndarray | None = None
         self._worker: threading.Thread | None = None
+        self._stopping = False
         self.frames = 0  # frames analysed
         self.received = 0  # frames the stream delivered
         self.last_received = 0.0
@@ -56,8 +57,10 @@ class LiveAnnotator:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ANALYSIS_NICENESS)
         while True:
             with self._lock:
-                while self._pending is None:
+                while self._pending is None and not self._stopping:
                     self._lock.wait()
+                if self._stopping:
+                    return
                 image, self._pending = self._pending, None
             try:
                 self._analyse(image)
@@ -74,11 +77,20 @@ class LiveAnnotator:
             self._lock.notify()
             faces = list(self.faces)
             if self._worker is None:
+                self._stopping = False
                 self._worker = threading.Thread(target=self._run, name="agegender-live", daemon=True)
                 self._worker.start()
         out = av.VideoFrame.from_ndarray(overlay(annotate(image, faces), f"{self.fps():.1f} fps"), format="rgb24")
         out.pts, out.time_base = frame.pts, frame.time_base
         return out
+
+    def stop(self) -> None:
+        """End the analysis thread (a new one starts with the next frame)."""
+        with self._lock:
+            worker, self._worker, self._stopping, self._pending = self._worker, None, True, None
+            self._lock.notify()
+        if worker is not None:
+            worker.join(timeout=10)
 
     def fps(self) -> float:
         """Frames analysed per second over the last `window` analyses."""
