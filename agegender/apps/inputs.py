@@ -23,7 +23,8 @@ class Input:
 
 def expand_inputs(inputs) -> tuple[list[Input], list[Path]]:
     """(inputs, other files): files as given (whatever their type: each gets a status), and folders searched
-    recursively for images and videos by extension; the folders' other files are returned to be reported."""
+    recursively for images and videos by extension; the folders' other files are returned to be reported.
+    A file given twice (or also inside a folder given) is an input once."""
     found, others = [], []
     kinds = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
     for item in map(Path, inputs):
@@ -33,4 +34,9 @@ def expand_inputs(inputs) -> tuple[list[Input], list[Path]]:
             others += [p for p in files if p.suffix.lower() not in kinds]
         else:
             found.append(Input(item, Path(item.name)))
-    return found, others
+    unique, seen = [], set()
+    for item in found:
+        if item.path.resolve() not in seen:
+            seen.add(item.path.resolve())
+            unique.append(item)
+    return unique, others
