@@ -11,7 +11,7 @@ from agegender import Estimator
 from agegender.inference.runtime import AgeGenderModel, summarise
 from agegender.paths import MODEL_SPEC, MODELS, imagenet_weights
 from agegender.training.export import stale
-from agegender.training.finalize import calibrate_temperature
+from agegender.training.finalize import calibrate_temperature, fit_age_offset
 from tests.conftest import KNOWN, SAMPLES, run_cli
 
 OFFICIAL_PORTRAITS = [
@@ -90,6 +90,19 @@ def test_summarise_interval():
     assert 39.5 < low[0] < 41 and 49 < high[0] < 50.5
     wide = summarise(probs, temperature=3.0)
     assert wide[2][0] < low[0] and wide[3][0] > high[0]
+
+
+def test_age_offset_moves_estimate_and_interval_within_range():
+    probs = np.zeros((2, 101))
+    probs[0, 40:51] = 1 / 11
+    probs[1, 0:3] = 1 / 3
+    mean, _, low, high = summarise(probs)
+    moved, _, moved_low, moved_high = summarise(probs, offset=-2.5)
+    assert moved[0] == pytest.approx(mean[0] - 2.5)
+    assert moved_low[0] == pytest.approx(low[0] - 2.5) and moved_high[0] == pytest.approx(high[0] - 2.5)
+    assert moved[1] == 0.0 and moved_low[1] == 0.0 and moved_high[1] >= moved[1]
+    ages = np.array([42.0, 3.0])
+    assert fit_age_offset(probs, ages) == pytest.approx(-np.mean(mean - ages), abs=0.005)
 
 
 def test_calibrated_temperature_reaches_coverage():

@@ -40,17 +40,21 @@ def _quantile(cdf: np.ndarray, q: float) -> np.ndarray:
     return idx - 1 + np.clip((q - below) / step, 0.0, 1.0) + 0.5
 
 
-def summarise(probs: np.ndarray, temperature: float = 1.0, level: float = INTERVAL_LEVEL):
-    """Mean, sd and central `level` interval of age distributions; the interval uses tempered probabilities."""
+def summarise(probs: np.ndarray, temperature: float = 1.0, level: float = INTERVAL_LEVEL, offset: float = 0.0):
+    """Mean, sd and central `level` interval of age distributions; the interval uses tempered probabilities.
+
+    `offset` (years, fitted on dev by finalize) moves the estimate and the interval together, within 0-100.
+    """
     probs = np.asarray(probs, dtype=np.float64)
+    top = probs.shape[1] - 1
     grid = np.arange(probs.shape[1], dtype=np.float64)
     mean = probs @ grid
     std = np.sqrt(np.maximum(probs @ grid**2 - mean**2, 0.0))
     tempered = np.power(np.maximum(probs, 1e-12), 1.0 / temperature)
     cdf = np.cumsum(tempered / tempered.sum(axis=1, keepdims=True), axis=1)
     tail = (1.0 - level) / 2
-    low = np.maximum(_quantile(cdf, tail), 0.0)
-    high = np.minimum(_quantile(cdf, 1.0 - tail), probs.shape[1] - 1)
+    low, high = _quantile(cdf, tail), _quantile(cdf, 1.0 - tail)
+    mean, low, high = (np.clip(v + offset, 0.0, top) for v in (mean, low, high))
     return mean, std, np.minimum(low, mean), np.maximum(high, mean)
 
 
@@ -68,6 +72,7 @@ class AgeGenderModel:
         self.spec = json.loads(self.spec_path.read_text())
         self.input_size = int(self.spec["input_size"])
         self.temperature = float(self.spec.get("age_temperature", 1.0))
+        self.age_offset = float(self.spec.get("age_offset", 0.0))
         self.flip = bool(self.spec.get("flip_tta", False))
         self.batch_size = batch_size
         self.chip_size = int(self.spec.get("chip", {}).get("size", 200))
@@ -105,5 +110,5 @@ class AgeGenderModel:
     def predict(self, chips: np.ndarray, flip: bool | None = None) -> ModelOutput:
         """Age estimate, spread, 90% interval and P(female) for each chip, in one batched pass."""
         probs, p_female = self.distributions(chips, flip)
-        mean, std, low, high = summarise(probs, self.temperature)
+        mean, std, low, high = summarise(probs, self.temperature, offset=self.age_offset)
         return ModelOutput(mean, std, low, high, p_female.astype(np.float64))

@@ -18,11 +18,17 @@ SPEC_DETECTOR = "retinaface"  # whose chip template the spec records
 CALIBRATION_DEGRADATIONS = ("none", "greyscale", "sepia", "blur", "down48", "down32", "jpeg20", "noise", "dark_gamma")
 
 
-def calibrate_temperature(probs: np.ndarray, ages: np.ndarray, level: float = INTERVAL_LEVEL) -> float:
+def fit_age_offset(probs: np.ndarray, ages: np.ndarray) -> float:
+    """The shift in years (to 0.01) that takes the mean signed error of the estimates to zero."""
+    return round(-float(np.mean(summarise(probs)[0] - ages)), 2)
+
+
+def calibrate_temperature(probs: np.ndarray, ages: np.ndarray, level: float = INTERVAL_LEVEL,
+                          offset: float = 0.0) -> float:
     """The temperature whose `level` intervals cover that fraction of the true ages (grid search)."""
     best, best_gap = 1.0, np.inf
     for t in np.round(np.arange(0.5, 4.01, 0.05), 2):
-        _, _, low, high = summarise(probs, t, level)
+        _, _, low, high = summarise(probs, t, level, offset)
         gap = abs(np.mean((ages >= low) & (ages <= high)) - level)
         if gap < best_gap:
             best, best_gap = float(t), gap
@@ -55,7 +61,8 @@ def recalibrate_batchnorm(model, batches) -> None:
         d.rate = rate
 
 
-def write_spec(out: Path, input_size: int, temperature: float, flip_tta: bool, extra: dict) -> dict:
+def write_spec(out: Path, input_size: int, temperature: float, flip_tta: bool, extra: dict,
+               age_offset: float = 0.0) -> dict:
     """The JSON that says how to use the saved model (`export` adds its ONNX file and hashes)."""
     spec = {
         "name": "agegender-mobilenetv2",
@@ -76,6 +83,7 @@ def write_spec(out: Path, input_size: int, temperature: float, flip_tta: bool, e
         },
         "gender_labels": ["male", "female"],
         "age_temperature": temperature,
+        "age_offset": age_offset,
         "interval_level": INTERVAL_LEVEL,
         "flip_tta": flip_tta,
         **extra,
@@ -86,8 +94,8 @@ def write_spec(out: Path, input_size: int, temperature: float, flip_tta: bool, e
 
 def finalize(candidates: dict, out_dir, sets, info: dict, bn_batches: int = 150, flip: bool = True) -> dict:
     """Recalibrate each candidate's batch-norm statistics on training chips, keep the one with the lowest dev MAE
-    (the mean of clean and degraded dev chips), fit its 90% interval's temperature on those same chips, and
-    write the shipped `agegender.keras` + `agegender.json`.
+    (the mean of clean and degraded dev chips), fit its age offset (mean signed error to zero) and then its 90%
+    interval's temperature on those same chips, and write the shipped `agegender.keras` + `agegender.json`.
 
     `sets` is (train, dev). `bn_batches` 0 keeps the statistics (candidates finalized before). `flip`: the
     model is served with flip test-time augmentation, so it is selected and calibrated that way.
@@ -122,9 +130,10 @@ def finalize(candidates: dict, out_dir, sets, info: dict, bn_batches: int = 150,
     model.save(out / MODEL_FILE)
     pooled = np.concatenate([p[valid] for p in probs.values()])
     ages = np.tile(dev_set.ages[valid], len(probs))
-    temperature = calibrate_temperature(pooled, ages) if valid.sum() >= 20 else 1.0
+    offset = fit_age_offset(pooled, ages) if valid.sum() >= 20 else 0.0
+    temperature = calibrate_temperature(pooled, ages, offset=offset) if valid.sum() >= 20 else 1.0
     info = {**info, "selected": chosen, "dev_age_mae": maes["none"], "dev_age_mae_by_degradation": maes}
     info["interval_calibrated_on"] = list(CALIBRATION_DEGRADATIONS)
     if bn_batches:
         info.update(batchnorm_recalibration_batches=bn_batches, finalize_seconds=round(time.time() - started, 1))
-    return write_spec(out, input_size, temperature, flip, {"training": info})
+    return write_spec(out, input_size, temperature, flip, {"training": info}, age_offset=offset)
