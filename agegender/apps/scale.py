@@ -20,27 +20,12 @@ from .batch import VideoJob, combined_status, counted
 from .inputs import Input
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray's usage statistics stay off, as everything here
+_TEXT, _INT, _NUMBER = pa.string(), pa.int64(), pa.float64()
 SCHEMA = pa.schema(
-    [
-        ("file", pa.string()),
-        ("frame", pa.int64()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-        ("image_width", pa.int64()),
-        ("image_height", pa.int64()),
-        ("face", pa.int64()),
-        ("box", pa.list_(pa.float64())),
-        ("landmarks", pa.list_(pa.list_(pa.float64()))),
-        ("detector_score", pa.float64()),
-        ("age", pa.float64()),
-        ("age_std", pa.float64()),
-        ("age_low", pa.float64()),
-        ("age_high", pa.float64()),
-        ("age_group", pa.string()),
-        ("gender", pa.string()),
-        ("gender_probability", pa.float64()),
-        ("track_id", pa.int64()),
-    ]
+    [("file", _TEXT), ("frame", _INT), ("status", _TEXT), ("error", _TEXT), ("image_width", _INT),
+     ("image_height", _INT), ("face", _INT), ("box", pa.list_(_NUMBER)), ("landmarks", pa.list_(pa.list_(_NUMBER))),
+     *((name, _NUMBER) for name in ("detector_score", "age", "age_std", "age_low", "age_high")),
+     ("age_group", _TEXT), ("gender", _TEXT), ("gender_probability", _NUMBER), ("track_id", _INT)]
 )
 
 
