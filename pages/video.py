@@ -20,7 +20,7 @@ with st.sidebar:
 
 upload = st.file_uploader("Video (mp4, mov, avi, webm, mkv)", type=ui.VIDEO_TYPES)
 if upload is None:
-    st.info("Choose a video file to analyse.", icon=":material/movie:", on_click="ignore")
+    st.info("Choose a video file to analyse.", icon=":material/movie:")
     st.stop()
 
 data = upload.getvalue()

@@ -173,6 +173,8 @@ def test_home_page_navigation_and_privacy(page, server):
 
 def test_upload_group_photos_summary_downloads_and_cache(page):
     open_page(page, "upload", "Upload images")
+    expect(page.get_by_text("Choose one or more images to analyse.")).to_be_visible(timeout=30_000)
+    no_exception(page)
     page.locator('input[type="file"]').set_input_files([str(DATA / name) for name in GROUPS])
     first = analysis_seconds(page, 2, 0)
     assert metric(page, "Faces") == str(sum(GROUPS.values()))
@@ -269,6 +271,8 @@ def test_video_page_person_row_and_playable_video(page, tmp_path, estimator):
     clip = write_mp4(frames, tmp_path / "portrait.mp4", fps=15)
     per_frame = [r.faces[0].age for r in estimator.analyze_batch(frames[::2])]
     open_page(page, "video", "Video file")
+    expect(page.get_by_text("Choose a video file to analyse.")).to_be_visible(timeout=30_000)
+    no_exception(page)
     page.locator('input[type="file"]').set_input_files(str(clip))
     expect(page.locator("video")).to_have_count(1, timeout=180_000)
     page.wait_for_function("document.querySelector('video') && document.querySelector('video').readyState >= 1",
