@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..inference.people import Person, people
+from ..inference.people import Person
 from ..inference.render import annotate
 from ..inference.results import ImageResult
-from ..inference.video import VideoAnalyzer, VideoInfo, VideoWriter, video_info
+from ..inference.video import VideoError, VideoInfo, VideoWriter
+from .batch import VideoJob
 from .ui import face_crops
 
 
@@ -29,23 +30,32 @@ class VideoAnalysis:
 
 
 def analyse_video(estimator, data: bytes, name: str, every: int = 1, progress=None) -> VideoAnalysis:
-    """Analyse every `every`-th frame of a video held in memory; `progress(fraction)` is called as it goes.
+    """Analyse every `every`-th frame of a video held in memory (the command line's VideoJob); `progress(fraction)`
+    is called as it goes.
 
     Raises VideoError for a video that cannot be read.
     """
-    info = video_info(data, name)
-    job = VideoAnalysis(name, info, every)
-    sizes: dict[int, float] = {}
-    buffer = io.BytesIO()
-    with VideoWriter(buffer, info.fps / every) as writer:
-        for frame, result in VideoAnalyzer(estimator).run(data, name, every):
-            job.results.append(result)
-            writer.write(annotate(frame, result.faces))
-            for face, crop in zip(result.faces, face_crops(frame, result.faces, 1.0), strict=True):
-                if face.width > sizes.get(face.track_id, 0):
-                    sizes[face.track_id], job.thumbnails[face.track_id] = face.width, crop
-            if progress and info.frames:
-                progress(min(1.0, (result.frame + 1) / info.frames))
-    job.video = buffer.getvalue()
-    job.persons = people(job.results, info.fps)
-    return job
+    job = VideoJob(estimator, data, name, every)
+    results, thumbnails, widths = [], {}, {}
+    buffer, writer = io.BytesIO(), None
+
+    def on_frame(frame, result):
+        nonlocal writer
+        if writer is None:
+            writer = VideoWriter(buffer, job.info.fps / every)
+        results.append(result)
+        writer.write(annotate(frame, result.faces))
+        for face, crop in zip(result.faces, face_crops(frame, result.faces, 1.0), strict=True):
+            if face.width > widths.get(face.track_id, 0):
+                widths[face.track_id], thumbnails[face.track_id] = face.width, crop
+        if progress and job.info.frames:
+            progress(min(1.0, (result.frame + 1) / job.info.frames))
+
+    try:
+        errors = [result.error for result in job.results(on_frame) if result.error]
+    finally:
+        if writer is not None:
+            writer.close()
+    if errors:
+        raise VideoError(errors[0])
+    return VideoAnalysis(name, job.info, every, results, job.persons, thumbnails, buffer.getvalue())
