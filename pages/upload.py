@@ -96,33 +96,34 @@ d2.download_button("All faces (JSON)", downloads.rows_json(results), "faces.json
                    icon=":material/download:", on_click="ignore")
 
 
-def annotated_images():
-    for _, data, rs in per_file:
+def shown_pages():
+    """(upload, result, display page, its scale) for every page of every file, with the sliders' filters applied."""
+    for upload, data, rs in per_file:
         for result, page in zip(rs, ui.display_pages(ui.content_key(data), data), strict=False):
             result = result.filtered(threshold, min_face)
-            scale = page.shape[1] / result.width
-            yield downloads.annotated_name(result), agegender.annotate(page, result.faces, landmarks, scale)
+            yield upload, result, page, page.shape[1] / result.width
+
+
+def annotated_images():
+    for _, result, page, scale in shown_pages():
+        yield result, agegender.annotate(page, result.faces, landmarks, scale)
 
 
 d3.download_button("Annotated images (ZIP)", lambda: downloads.zip_bytes(annotated_images()), "annotated.zip",
                    "application/zip", icon=":material/folder_zip:", on_click="ignore")
 
 st.header("Images")
-for upload, data, rs in per_file:
-    pages = ui.display_pages(ui.content_key(data), data)
-    for result, page in zip(rs, pages, strict=False):
-        result = result.filtered(threshold, min_face)
-        title = upload.name + (f", page {result.frame + 1}" if result.frame is not None else "")
-        st.subheader(title, divider="gray")
-        scale = page.shape[1] / result.width
-        if not result.faces:
-            st.warning(f"No face found in **{title}** ({result.width}×{result.height}). Try a lower detection "
-                       "threshold or minimum face size.", icon=":material/search_off:")
-            st.image(page)
-            continue
-        st.image(agegender.annotate(page, result.faces, landmarks, scale),
-                 caption=f"{len(result.faces)} face(s) · {result.width}×{result.height} px")
-        if gallery:
-            crops = ui.face_crops(page, result.faces, scale)
-            labels = [f"#{i} · {face.label()}" for i, face in enumerate(result.faces, start=1)]
-            st.image(crops, caption=labels, width=140)
+for upload, result, page, scale in shown_pages():
+    title = upload.name + (f", page {result.frame + 1}" if result.frame is not None else "")
+    st.subheader(title, divider="gray")
+    if not result.faces:
+        st.warning(f"No face found in **{title}** ({result.width}×{result.height}). Try a lower detection "
+                   "threshold or minimum face size.", icon=":material/search_off:")
+        st.image(page)
+        continue
+    st.image(agegender.annotate(page, result.faces, landmarks, scale),
+             caption=f"{len(result.faces)} face(s) · {result.width}×{result.height} px")
+    if gallery:
+        crops = ui.face_crops(page, result.faces, scale)
+        labels = [f"#{i} · {face.label()}" for i, face in enumerate(result.faces, start=1)]
+        st.image(crops, caption=labels, width=140)

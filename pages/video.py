@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 import agegender
-from agegender.apps import downloads, ui
+from agegender.apps import annotated, downloads, ui
 from agegender.apps.video_job import analyse_video
 
 ui.header("Video file", "Faces tracked across the frames of a video; one answer per person. " + ui.PRIVACY)
@@ -52,7 +52,7 @@ if not job.persons:
     st.warning("No face was found in the analysed frames.", icon=":material/search_off:")
 else:
     def thumbnail(track_id: int) -> str:
-        return "data:image/jpeg;base64," + base64.b64encode(downloads.jpeg_bytes(job.thumbnails[track_id])).decode()
+        return "data:image/jpeg;base64," + base64.b64encode(annotated.jpeg_bytes(job.thumbnails[track_id])).decode()
 
     people = pd.DataFrame(
         [

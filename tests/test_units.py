@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from agegender import DISPLAY_GROUPS, FaceTracker, ImageError, ImageTooLarge, age_group, read_image
+from agegender.apps.annotated import annotated_name, unique_name
 from agegender.inference.decode import iter_pictures
 from agegender.inference.detect import Detections
 from agegender.inference.people import people
@@ -169,3 +170,13 @@ def test_live_callback_never_waits_and_drops_stale_frames(estimator):
     assert live.frames < live.received, "every frame was analysed: stale frames were queued, not dropped"
     live.stop()
     assert live._worker is None
+
+
+def test_annotated_names_keep_the_extension_and_never_repeat():
+    taken: set[str] = set()
+    names = [unique_name(annotated_name(name, frame), taken)
+             for name, frame in (("face.bmp", None), ("face.webp", None), ("face.bmp", None), ("scan.tif", 1),
+                                 ("scan.tif", 1))]
+    assert names == ["face.bmp.annotated.jpg", "face.webp.annotated.jpg", "face.bmp-2.annotated.jpg",
+                     "scan.tif.page2.annotated.jpg", "scan.tif.page2-2.annotated.jpg"]
+    assert unique_name("out/clip.mp4.annotated.mp4", {"out/clip.mp4.annotated.mp4"}) == "out/clip.mp4-2.annotated.mp4"

@@ -17,6 +17,7 @@ from ..inference.people import Person, people
 from ..inference.render import annotate
 from ..inference.results import ImageResult, failed, no_face
 from ..inference.video import VideoAnalyzer, VideoError, VideoWriter, video_info
+from .annotated import annotated_name, jpeg_bytes, unique_name
 from .inputs import Input
 from .rows import RowWriter
 
@@ -123,16 +124,11 @@ class BatchRunner:
         self.workers = workers or os.cpu_count() or 1
         self.summary = Summary()
         self.people: list[Person] = []
-        self._targets: set[Path] = set()
+        self._taken: set[str] = set()
 
-    def _target(self, item: Input, suffix: str) -> Path:
+    def _target(self, item: Input, frame: int | None, suffix: str) -> Path:
         """An annotated file's path: the input's relative path with its extension kept, never one used before."""
-        base = self.annotate_dir / item.relative.parent / f"{item.relative.name}{suffix}"
-        target, n = base, 1
-        while target in self._targets:
-            n += 1
-            target = base.with_name(f"{item.relative.name}-{n}{suffix}")
-        self._targets.add(target)
+        target = Path(unique_name(annotated_name(str(self.annotate_dir / item.relative), frame, suffix), self._taken))
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
@@ -153,10 +149,9 @@ class BatchRunner:
             by_source.setdefault(result.source, []).append(result)
             picture = keep[k] if keep else None
             if picture is not None:
-                page = f".page{result.frame + 1}" if result.frame is not None else ""
                 item = next(i for i in items if str(i.path) == result.source)
                 image = annotate(picture.pixels, result.faces, scale=picture.scale)
-                write_jpeg(self._target(item, f"{page}.annotated.jpg"), image)
+                self._target(item, result.frame, ".annotated.jpg").write_bytes(jpeg_bytes(image))
         for item in items:
             self._report(item, by_source[str(item.path)])
 
@@ -167,7 +162,7 @@ class BatchRunner:
             nonlocal writer
             if self.annotate_dir:
                 if writer is None:
-                    writer = VideoWriter(self._target(item, ".annotated.mp4"), job.info.fps / self.every)
+                    writer = VideoWriter(self._target(item, None, ".annotated.mp4"), job.info.fps / self.every)
                 writer.write(annotate(frame, result.faces))
             self.summary.frames += 1
             bar.set_postfix_str(f"{item.path.name} frame {result.frame + 1}/{job.info.frames}")
@@ -218,12 +213,6 @@ class BatchRunner:
             submit()
             write_done(0)
         return self.summary
-
-
-def write_jpeg(path: Path, image) -> None:
-    import cv2
-
-    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
 
 
 __all__ = ["BatchRunner", "ImageError", "Summary", "VideoJob"]

@@ -1,14 +1,12 @@
-"""What the dashboard offers for download: rows as CSV or JSON, annotated images as a ZIP, images as JPEG."""
+"""What the dashboard offers for download: rows as CSV or JSON, annotated images as a ZIP."""
 
 import io
 import json
 import zipfile
 from pathlib import PurePath
 
-import cv2
-import numpy as np
-
 from ..inference.results import ImageResult
+from .annotated import annotated_name, jpeg_bytes, unique_name
 from .rows import RowWriter, write_people
 
 
@@ -32,26 +30,11 @@ def rows_json(results: list[ImageResult]) -> str:
     return json.dumps([row for result in results for row in result.rows()], indent=2)
 
 
-def jpeg_bytes(image: np.ndarray, quality: int = 92) -> bytes:
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return buf.tobytes() if ok else b""
-
-
-def annotated_name(result: ImageResult) -> str:
-    """`photo.png.annotated.jpg` (`photo.tif.page2.annotated.jpg`): the extension kept, so names cannot collide."""
-    page = f".page{result.frame + 1}" if result.frame is not None else ""
-    return f"{PurePath(result.source).name}{page}.annotated.jpg"
-
-
-def zip_bytes(named_images) -> bytes:
-    """A ZIP of (name, RGB image) pairs as JPEG files; a name seen before gets -2, -3..."""
-    buf, seen = io.BytesIO(), set()
+def zip_bytes(annotated) -> bytes:
+    """A ZIP of annotated images, one JPEG per (result, RGB image), named as the command line names them."""
+    buf, taken = io.BytesIO(), set()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
-        for name, image in named_images:
-            unique, n = name, 1
-            while unique in seen:
-                n += 1
-                unique = name.replace(".annotated.jpg", f"-{n}.annotated.jpg")
-            seen.add(unique)
-            archive.writestr(unique, jpeg_bytes(image))
+        for result, image in annotated:
+            name = unique_name(annotated_name(PurePath(result.source).name, result.frame), taken)
+            archive.writestr(name, jpeg_bytes(image))
     return buf.getvalue()
