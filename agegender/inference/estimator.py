@@ -68,12 +68,7 @@ class Estimator:
         other = copy.copy(self)
         other._replicas = {}
         if detector is not None and detector != self.detector.name:
-            other.detector = get_detector(
-                detector,
-                score_threshold=self.detector.score_threshold,
-                max_side=self.detector.max_side,
-                threads=self.threads,
-            )
+            other.detector = self._sibling_detector(detector, self.threads)
             other.score_threshold = other.detector.default_threshold
         if score_threshold is not None:
             if score_threshold < other.detector.score_threshold:
@@ -99,16 +94,16 @@ class Estimator:
             other = copy.copy(self)
             other.threads = threads
             other.model = AgeGenderModel(self.model.spec_path, threads=threads)
-            other.detector = get_detector(
-                self.detector.name,
-                score_threshold=self.detector.score_threshold,
-                max_side=self.detector.max_side,
-                threads=threads,
-            )
+            other.detector = self._sibling_detector(self.detector.name, threads)
             other._replicas = {}
             copies.append(other)
         self._replicas[n] = copies
         return copies
+
+    def _sibling_detector(self, name: str, threads: int):
+        """A newly loaded detector `name` with this one's score floor and size limit."""
+        return get_detector(name, score_threshold=self.detector.score_threshold, max_side=self.detector.max_side,
+                            threads=threads)
 
     def detect(self, image: np.ndarray) -> Detections:
         """Faces in an RGB image that pass the score and size filters."""

@@ -25,7 +25,7 @@ def _readable(faces, failed: list):
             failed.append(str(exc))
 
 
-def _chips_as_given(faces, model):
+def _chips_as_given(faces):
     """Each image is already an aligned 200 px chip; with its landmarks as our detector finds them (for yaw)."""
     detector = get_detector("retinaface", max_side=None)
     chips, kept, failed, yaw = [], [], [], []
@@ -72,7 +72,7 @@ def evaluate(
     faces = read_labels(labels, root, split)
     if chips:
         model = AgeGenderModel(spec)
-        images, kept, failed, undetected, yaw = _chips_as_given(faces, model)
+        images, kept, failed, undetected, yaw = _chips_as_given(faces)
     else:
         if degradations:
             raise ValueError("degradations apply to aligned chips (--chips) only")
