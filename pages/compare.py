@@ -54,14 +54,15 @@ uploads = st.file_uploader("Add images to the comparison", type=ui.IMAGE_TYPES, 
 table = [compare_row(r["name"], r["facts"], r["faces"]) for r in rows]
 for upload in uploads or []:
     cols = st.columns([2, 1, 1])
-    result = ui.analyse_image(upload.getvalue(), upload.name, "auto", True)[0]
+    image = ui.analyse_image(upload.getvalue(), upload.name, "auto", True)
+    result = image.results[0]
     if result.status == "error":
         cols[0].error(f"Could not read {upload.name}: {result.error.removeprefix('image: ')}")
         continue
     faces = result.filtered(agegender.DETECTORS["auto"].default_threshold, agegender.Estimator.MIN_FACE).faces
     age = cols[1].number_input(f"Known age of {upload.name}", 0, 120, value=None, key=f"age-{upload.file_id}")
     gender = cols[2].selectbox(f"Known gender of {upload.name}", ["", "female", "male"], key=f"g-{upload.file_id}")
-    page = ui.display_pages(ui.content_key(upload.getvalue()), upload.getvalue())[0]
+    page = image.pages()[0]
     cols[0].image(agegender.annotate(page, faces, scale=page.shape[1] / result.width), caption=upload.name, width=420)
     table.append(compare_row(upload.name, {"age": age, "gender": gender or None}, faces))
 

@@ -46,15 +46,14 @@ if not uploads:
     st.info("Choose one or more images to analyse.", icon=":material/upload:")
     st.stop()
 
-started, progress, per_file, cached = time.perf_counter(), st.progress(0.0), [], 0
+started, progress, per_file = time.perf_counter(), st.progress(0.0), []
 for k, upload in enumerate(uploads):
-    data = upload.getvalue()
-    cached += ui.cached_analysis(("image", ui.content_key(data), detector, flip)) is not None
     progress.progress(k / len(uploads), text=f"Analysing {upload.name} ({k + 1} of {len(uploads)})")
-    per_file.append((upload, data, ui.analyse_image(data, upload.name, detector, flip)))
+    per_file.append((upload, ui.analyse_image(upload.getvalue(), upload.name, detector, flip)))
 progress.empty()
 elapsed = time.perf_counter() - started
-results = [r.filtered(threshold, min_face) for _, _, rs in per_file for r in rs]
+cached = sum(image.cached for _, image in per_file)
+results = [r.filtered(threshold, min_face) for _, image in per_file for r in image.results]
 st.caption(f"Analysis: {len(uploads)} files, {cached} from cache, {elapsed:.2f} s", help="Results are kept per file "
            "content and detector/mirror settings; threshold, size and display changes reuse them.")
 
@@ -98,8 +97,8 @@ d2.download_button("All faces (JSON)", downloads.rows_json(results), "faces.json
 
 def shown_pages():
     """(upload, result, display page, its scale) for every page of every file, with the sliders' filters applied."""
-    for upload, data, rs in per_file:
-        for result, page in zip(rs, ui.display_pages(ui.content_key(data), data), strict=False):
+    for upload, image in per_file:
+        for result, page in zip(image.results, image.pages(), strict=False):
             result = result.filtered(threshold, min_face)
             yield upload, result, page, page.shape[1] / result.width
 

@@ -4,6 +4,7 @@ import ctypes
 import hashlib
 import json
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -129,33 +130,44 @@ def store_analysis(key: tuple, value) -> None:
     _caches()["analyses"].put(key, value)
 
 
-def analyse_image(data: bytes, name: str, detector: str, flip: bool) -> list[ImageResult]:
+@dataclass
+class AnalysedImage:
+    """An uploaded image's results (every page or frame) and its content key; `cached` if nothing was analysed."""
+
+    data: bytes
+    key: str
+    results: list[ImageResult]
+    cached: bool
+
+    def pages(self) -> list[np.ndarray]:
+        """Each page at most DISPLAY_WIDTH wide, for showing and drawing on (decoded again only if evicted)."""
+        pages = _caches()["pages"].get(self.key)
+        if pages is None:
+            try:
+                pages = [for_display(picture.pixels) for picture in iter_pictures(self.data, max_side=DISPLAY_WIDTH)]
+            except ImageError:
+                pages = []
+            _caches()["pages"].put(self.key, pages)
+        return pages
+
+
+def analyse_image(data: bytes, name: str, detector: str, flip: bool) -> AnalysedImage:
     """Every face down to the detector floor in an uploaded image (all pages/frames), cached per content and the
     settings that change detection or the model; thresholds and sizes are applied afterwards (`filtered`).
 
-    The same decoding gives the pages' display copies (`display_pages`), so a large image is decoded once.
+    The same decoding gives the pages' display copies (`AnalysedImage.pages`), so a large image is decoded once.
     """
-    key = ("image", content_key(data), detector, flip)
+    content = content_key(data)
+    key = ("image", content, detector, flip)
     results = cached_analysis(key)
-    if results is None:
+    cached = results is not None
+    if not cached:
         model = estimator(detector).with_options(score_threshold=Estimator.DETECTOR_FLOOR, min_face=0, flip=flip)
         kept: list = []
         results = model.analyze_batch([data], sources=[name], keep=kept)
-        _caches()["pages"].put(key[1], [for_display(p.pixels) for p in kept if p is not None])
+        _caches()["pages"].put(content, [for_display(p.pixels) for p in kept if p is not None])
         store_analysis(key, results)
-    return [r if r.source == name else r.renamed(name) for r in results]
-
-
-def display_pages(key: str, data: bytes) -> list[np.ndarray]:
-    """Each page of an image at most DISPLAY_WIDTH wide, for showing and drawing on (cached by content key)."""
-    pages = _caches()["pages"].get(key)
-    if pages is None:
-        try:
-            pages = [for_display(picture.pixels) for picture in iter_pictures(data, max_side=DISPLAY_WIDTH)]
-        except ImageError:
-            pages = []
-        _caches()["pages"].put(key, pages)
-    return pages
+    return AnalysedImage(data, content, [r if r.source == name else r.renamed(name) for r in results], cached)
 
 
 def for_display(image: np.ndarray, width: int = DISPLAY_WIDTH) -> np.ndarray:
