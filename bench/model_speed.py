@@ -1,8 +1,9 @@
 """Model speed: chips per second of the served model (ONNX on onnxruntime) at batch 1 and 32, beside TensorFlow.
 
 The served path is measured with the session settings it ships with and with the others tried (threads,
-spinning, graph optimisation). TensorFlow (the folded Keras network, as served before) runs in a subprocess,
-on this CPU's native instruction set and held to AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`), if it is installed.
+spinning, and how many chips go to the network per call). TensorFlow (the folded Keras network, as served
+before) runs in a subprocess, on this CPU's native instruction set and held to AVX2
+(`ONEDNN_MAX_CPU_ISA=AVX2`), if it is installed.
 Prints the figures and writes bench/results/model_speed.json.
 """
 
@@ -88,6 +89,17 @@ def main() -> None:
             tried[f"threads={threads or 'cores'}, spinning={spinning}"] = round(rate(model, chips, args.repeats), 1)
     result["session_options_batch32_chips_per_s"] = tried
     print("session options, batch 32:", tried)
+    models = {f"threads={t or 'cores'}, chips per call={size}": AgeGenderModel(args.model, batch_size=size, threads=t)
+              for t in (1, 0) for size in (4, 8, 16, 32, 64)}
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(args.repeats):  # interleaved, so that a busy moment of the machine falls on all of them
+        for name, each in models.items():
+            start = time.perf_counter()
+            each.predict(chips)
+            times[name].append(time.perf_counter() - start)
+    per_call = {name: round(len(chips) / float(np.median(t[3:])), 1) for name, t in times.items()}
+    result["chips_per_call_batch32_chips_per_s"] = per_call
+    print("network inputs per call (flipped copies included), batch 32:", per_call)
     if not args.no_tensorflow:
         for name, isa in (("tensorflow_native", None), ("tensorflow_avx2", "AVX2")):
             figures = tensorflow_rates(args.model, args.repeats, isa)

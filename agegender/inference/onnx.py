@@ -9,6 +9,11 @@ import onnxruntime as ort  # noqa: E402
 ort.disable_telemetry_events()
 
 
+def thread_count(threads: int = 0) -> int:
+    """The threads a session made with `threads` uses: that many, or (0) one per core."""
+    return threads or os.cpu_count() or 1
+
+
 def session(model_path, threads: int = 0, spinning: bool = False) -> ort.InferenceSession:
     """A CPU session with full graph optimisation.
 
@@ -19,7 +24,7 @@ def session(model_path, threads: int = 0, spinning: bool = False) -> ort.Inferen
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = threads or os.cpu_count() or 1
+    options.intra_op_num_threads = thread_count(threads)
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])

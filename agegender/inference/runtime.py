@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from ..paths import MODEL_SPEC
-from .onnx import session
+from .onnx import session, thread_count
 
 INTERVAL_LEVEL = 0.9
+CHIPS_PER_THREAD = 8  # network inputs per call and thread (flipped copies included): bench/model_speed.py
 
 
 @dataclass
@@ -64,17 +65,19 @@ class AgeGenderModel:
     The `.keras` file is the source of truth; what runs is its ONNX export (`python -m agegender export`,
     batch norms folded), whose spec records the hash of the `.keras` file it came from. `flip` (flip
     test-time augmentation: each chip and its mirror image in one network call, averaged) defaults to the
-    spec's `flip_tta`, the way the model is served.
+    spec's `flip_tta`, the way the model is served. Larger inputs go to the network `batch_size` chips at a time
+    (default `CHIPS_PER_THREAD` per thread, flipped copies included): bigger batches spill out of the CPU's caches
+    and run slower per chip.
     """
 
-    def __init__(self, spec_path=MODEL_SPEC, batch_size: int = 64, threads: int = 0):
+    def __init__(self, spec_path=MODEL_SPEC, batch_size: int | None = None, threads: int = 0):
         self.spec_path = Path(spec_path)
         self.spec = json.loads(self.spec_path.read_text())
         self.input_size = int(self.spec["input_size"])
         self.temperature = float(self.spec.get("age_temperature", 1.0))
         self.age_offset = float(self.spec.get("age_offset", 0.0))
         self.flip = bool(self.spec.get("flip_tta", False))
-        self.batch_size = batch_size
+        self.batch_size = batch_size or CHIPS_PER_THREAD * thread_count(threads)
         self.chip_size = int(self.spec.get("chip", {}).get("size", 200))
         if "onnx_file" not in self.spec:
             raise FileNotFoundError(f"{self.spec_path}: no ONNX export recorded; run `python -m agegender export`")
@@ -94,7 +97,7 @@ class AgeGenderModel:
             chips = np.clip(np.rint(chips), 0, 255).astype(np.uint8)
         flip = self.flip if flip is None else bool(flip)
         ages, genders = [np.zeros((0, 101), np.float32)], [np.zeros(0, np.float32)]
-        step = self.batch_size // 2 if flip else self.batch_size
+        step = max(1, self.batch_size // 2) if flip else self.batch_size
         for start in range(0, len(chips), step):
             batch = chips[start : start + step]
             n = len(batch)
