@@ -5,7 +5,6 @@ of each, and writes the mean landmark positions (200x200 chip pixels), their spr
 rate to bench/results/chip_template.json.
 """
 
-import argparse
 import json
 
 import cv2
@@ -15,17 +14,16 @@ from agegender import DETECTORS, read_image
 from agegender.inference.align import LANDMARK_ORDER
 from agegender.inference.detect import get_detector
 from agegender.training.dataset import utkface
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 
 PAD = 60
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "chip_template")
     p.add_argument("--n", type=int, default=2000, help="how many training chips to measure")
     own_landmarks = [name for name, detector in DETECTORS.items() if detector.chip_template is not None]
     p.add_argument("--detector", default="retinaface", choices=own_landmarks)
-    add_out_argument(p, "chip_template")
     args = p.parse_args()
     faces = utkface("train")
     rng = np.random.default_rng(0)

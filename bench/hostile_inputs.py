@@ -4,14 +4,13 @@ whole awkward-file corpus as one folder (tests/hostile_corpus.py), each in a fre
 Writes bench/results/hostile_inputs.json.
 """
 
-import argparse
 import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 from tests.hostile_corpus import BOMBS, write_corpus
 
 MEASURE = (
@@ -29,8 +28,7 @@ def measured(*args) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
-    add_out_argument(p, "hostile_inputs")
+    p = bench_parser(__doc__, "hostile_inputs")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "corpus"

@@ -5,22 +5,20 @@ pixels wide. Reports for each detector the detected fraction, age MAE and gender
 face. Prints the figures and writes bench/results/large_photos.json.
 """
 
-import argparse
 
 import cv2
 import numpy as np
 
 from agegender import DETECTORS, Estimator, read_image
-from bench.report import add_out_argument, utkface_sample, write_json
+from bench.report import bench_parser, utkface_sample, write_json
 
 PAD = 60
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "large_photos")
     p.add_argument("--n", type=int, default=600, help="how many test chips (a fixed random sample)")
     p.add_argument("--side", type=int, default=1600, help="photo size in pixels")
-    add_out_argument(p, "large_photos")
     args = p.parse_args()
     faces, picked = utkface_sample("test", args.n)
     base = Estimator()

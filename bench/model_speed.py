@@ -7,7 +7,6 @@ before) runs in a subprocess, on this CPU's native instruction set and held to A
 Prints the figures and writes bench/results/model_speed.json.
 """
 
-import argparse
 import json
 import os
 import platform
@@ -20,7 +19,7 @@ import numpy as np
 from agegender.inference import onnx
 from agegender.inference.runtime import AgeGenderModel
 from agegender.paths import MODEL_SPEC
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 
 TF_SCRIPT = """
 import json, sys, time, numpy as np
@@ -63,11 +62,10 @@ def tensorflow_rates(spec, repeats: int, isa: str | None) -> dict | None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "model_speed")
     p.add_argument("--model", default=str(MODEL_SPEC))
     p.add_argument("--repeats", type=int, default=30)
     p.add_argument("--no-tensorflow", action="store_true", help="measure only the served ONNX model")
-    add_out_argument(p, "model_speed")
     args = p.parse_args()
     model = AgeGenderModel(args.model)
     s = model.input_size

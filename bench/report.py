@@ -9,9 +9,11 @@ import numpy as np
 RESULTS = Path(__file__).parent / "results"
 
 
-def add_out_argument(parser: argparse.ArgumentParser, name: str) -> None:
-    """The `--out` option, defaulting to bench/results/<name>.json."""
+def bench_parser(description: str, name: str) -> argparse.ArgumentParser:
+    """A bench's argument parser, with the `--out` option defaulting to bench/results/<name>.json."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", default=RESULTS / f"{name}.json", help="where to write the figures (JSON)")
+    return parser
 
 
 def write_json(path, result: dict) -> None:

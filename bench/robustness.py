@@ -5,14 +5,13 @@ ages 0-12, 13-59, 60+ and by head yaw (from the detected landmarks). Checks the 
 the table and writes bench/results/robustness.json (and, with --ship, models/robustness.json for the Metrics page).
 """
 
-import argparse
 import json
 from pathlib import Path
 
 from agegender.paths import MODEL_SPEC, MODELS, data_root
 from agegender.training.degrade import DESCRIPTIONS, SUITE
 from agegender.training.evaluate import evaluate
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 
 SINGLE = [name for name in SUITE if name not in ("none", "old_scan")]
 
@@ -41,12 +40,11 @@ def targets(figures: dict) -> dict[str, bool]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "robustness")
     p.add_argument("--data", default=str(data_root() / "utkface"), help="a folder with labels.csv and splits/")
     p.add_argument("--splits", default="dev,test")
     p.add_argument("--model", default=str(MODEL_SPEC))
     p.add_argument("--ship", action="store_true", help="also write models/robustness.json")
-    add_out_argument(p, "robustness")
     args = p.parse_args()
     data = Path(args.data)
     result = {"description": "UTKFace chips under one degradation each (deterministic, seeded); strengths for 200 px "

@@ -5,7 +5,6 @@ cluster has it), with 1 and 2 actors and each actor's peak memory (sampled from 
 The folder is made from the sample photos (tests/test_scale.py's maker). Writes bench/results/scale.json.
 """
 
-import argparse
 import os
 import re
 import subprocess
@@ -15,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 from tests.test_scale import photo_folder
 
 
@@ -52,9 +51,8 @@ def timed(inputs: int, args: list[str]) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "scale")
     p.add_argument("--photos", type=int, default=2000)
-    add_out_argument(p, "scale")
     args = p.parse_args()
     result = {"cpu_count": os.cpu_count(), "photos": args.photos}
     with tempfile.TemporaryDirectory() as tmp:

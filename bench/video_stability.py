@@ -5,14 +5,13 @@ age after the first second, for each sample portrait (and raw per-frame figures 
 Prints the figures and writes bench/results/video_stability.json.
 """
 
-import argparse
 import json
 
 import numpy as np
 
 from agegender import SAMPLES, Estimator, FaceTracker, read_image
 from agegender.apps.synthetic import jitter_frames
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 
 
 def flips(genders: list[str]) -> int:
@@ -20,11 +19,10 @@ def flips(genders: list[str]) -> int:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "video_stability")
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--fps", type=int, default=30)
     p.add_argument("--jitter", type=float, default=3.0, help="camera jitter in pixels (sd)")
-    add_out_argument(p, "video_stability")
     args = p.parse_args()
     estimator = Estimator()
     n = int(args.seconds * args.fps)

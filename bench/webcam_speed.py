@@ -4,7 +4,6 @@ and draws the latest faces (the analysis runs in its own thread). Uses the page'
 figures and writes bench/results/webcam_speed.json.
 """
 
-import argparse
 import os
 import time
 from fractions import Fraction
@@ -15,15 +14,14 @@ import numpy as np
 from agegender import SAMPLES, Estimator, read_image
 from agegender.apps.live import LiveAnnotator
 from agegender.apps.synthetic import face_canvas, head_crops, jitter_frames
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 
 PORTRAITS = ["obama_official_portrait.jpg", "grace_hopper.jpg", "astronaut_eileen_collins.png"]
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "webcam_speed")
     p.add_argument("--frames", type=int, default=150)
-    add_out_argument(p, "webcam_speed")
     args = p.parse_args()
     estimator = Estimator(detector="retinaface")
     portraits = [read_image(SAMPLES / name) for name in PORTRAITS]

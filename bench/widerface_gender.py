@@ -6,7 +6,6 @@ model-v2 target is >= 85% on matched faces at least 32 px wide. Writes bench/res
 with --ship, models/widerface_gender.json for the Metrics page).
 """
 
-import argparse
 import csv
 import json
 from pathlib import Path
@@ -16,17 +15,16 @@ import numpy as np
 from agegender import Estimator
 from agegender.inference.tracking import iou_matrix
 from agegender.paths import MODEL_SPEC, MODELS, data_root
-from bench.report import add_out_argument, write_json
+from bench.report import bench_parser, write_json
 
 WIDTHS = {"under 32 px": (0, 32), "32-64 px": (32, 64), "64 px and more": (64, 1e9), "32 px and more": (32, 1e9)}
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = bench_parser(__doc__, "widerface_gender")
     p.add_argument("--data", default=str(data_root() / "widerface_dev"))
     p.add_argument("--model", default=str(MODEL_SPEC))
     p.add_argument("--ship", action="store_true", help="also write models/widerface_gender.json")
-    add_out_argument(p, "widerface_gender")
     args = p.parse_args()
     data = Path(args.data)
     labelled: dict[str, list] = {}
