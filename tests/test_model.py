@@ -184,6 +184,11 @@ def test_training_few_steps_lowers_loss_and_saves(sample_chips, tmp_path):
     assert model.input_size == 96 and stale(out / "agegender.json") is None
     probs, _ = model.distributions(np.zeros((2, 96, 96, 3), np.uint8))
     assert probs.shape == (2, 101)
+    shipped = tmp_path / "shipped" / "v2"  # finalize makes its --out folder
+    run = run_cli("finalize", out / "agegender.keras", "--out", shipped, "--data", sample_chips, "--bn-batches", 0,
+                  env={**os.environ, "AGEGENDER_CACHE": str(tmp_path)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert AgeGenderModel(shipped / "agegender.json").input_size == 96 and stale(shipped / "agegender.json") is None
 
 
 @pytest.mark.slow

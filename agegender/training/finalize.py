@@ -127,6 +127,7 @@ def finalize(candidates: dict, out_dir, sets, info: dict, bn_batches: int = 150,
         print(f"{name}: dev age MAE {maes['none']:.3f} clean, {np.mean(list(maes.values())):.3f} over the suite")
     chosen = min(scored, key=lambda name: scored[name][0])
     score, model, probs, maes = scored[chosen]
+    out.mkdir(parents=True, exist_ok=True)
     model.save(out / MODEL_FILE)
     pooled = np.concatenate([p[valid] for p in probs.values()])
     ages = np.tile(dev_set.ages[valid], len(probs))
