@@ -10,7 +10,7 @@ from ..paths import MODEL_SPEC
 from .onnx import session, thread_count
 
 INTERVAL_LEVEL = 0.9
-CHIPS_PER_THREAD = 8  # network inputs per call and thread (flipped copies included): bench/model_speed.py
+CHIPS_PER_THREAD = 4  # network inputs per call and thread (flipped copies included): bench/model_speed.py
 
 
 @dataclass
