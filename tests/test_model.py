@@ -70,6 +70,17 @@ def test_flip_averages_the_mirror_image():
     assert model.flip is True
 
 
+def test_chips_per_call_do_not_change_outputs():
+    """Inputs go to the network a few at a time (4 per thread by default); any split gives the same outputs."""
+    chips = np.random.default_rng(2).integers(0, 256, (11, 128, 128, 3), dtype=np.uint8)
+    default = AgeGenderModel(threads=1)
+    assert default.batch_size == 4
+    whole = AgeGenderModel(batch_size=64).distributions(chips)
+    for model in (default, AgeGenderModel(batch_size=3)):
+        for got, want in zip(model.distributions(chips), whole, strict=True):
+            np.testing.assert_allclose(got, want, atol=1e-5)
+
+
 @pytest.mark.parametrize("name", sorted(KNOWN))
 def test_plausible_on_portraits(estimator, name):
     faces = estimator.analyze(SAMPLES / name)
