@@ -5,7 +5,6 @@ pixels wide. Reports for each detector the detected fraction, age MAE and gender
 face. Prints the figures and writes bench/results/large_photos.json.
 """
 
-
 import cv2
 import numpy as np
 

@@ -72,8 +72,9 @@ def test_flip_averages_the_mirror_image():
 
 def test_chips_per_call_do_not_change_outputs():
     """Inputs go to the network a few at a time (4 per thread by default); any split gives the same outputs."""
-    chips = np.random.default_rng(2).integers(0, 256, (11, 128, 128, 3), dtype=np.uint8)
     default = AgeGenderModel(threads=1)
+    size = default.input_size
+    chips = np.random.default_rng(2).integers(0, 256, (11, size, size, 3), dtype=np.uint8)
     assert default.batch_size == 4
     whole = AgeGenderModel(batch_size=64).distributions(chips)
     for model in (default, AgeGenderModel(batch_size=3)):
