@@ -2,6 +2,8 @@
 
 import argparse
 import json
+import os
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +18,20 @@ def bench_parser(description: str, name: str) -> argparse.ArgumentParser:
     return parser
 
 
+def machine() -> dict:
+    """The CPU the figures were measured on: its name, cores and widest vector instructions (AVX-512 or not)."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "")
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    isa = "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "other"
+    return {"cpu": name or platform.processor(), "cores": os.cpu_count(), "isa": isa}
+
+
 def write_json(path, result: dict) -> None:
-    """Write the figures as indented JSON, making the folder if needed."""
+    """Write the figures, and the machine they were measured on, as indented JSON, making the folder if needed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    path.write_text(json.dumps({**result, "machine": machine()}, indent=2) + "\n")
 
 
 def utkface_sample(split: str, n: int):

@@ -302,7 +302,9 @@ def _webcam_run(page, seconds: float = 60.0) -> tuple[int, float]:
         if processed >= 60 and page.locator('[data-testid="stTable"]').count():
             break
         time.sleep(1)
-    print(f"webcam: {processed} frames analysed, {fps:.1f} fps after {time.time() - started:.0f} s")
+    received = metric(page, "Frames received")
+    seconds = time.time() - started
+    print(f"webcam: {processed} frames analysed of {received} received, {fps:.1f} fps after {seconds:.0f} s")
     return processed, fps
 
 

@@ -144,6 +144,18 @@ def test_unreadable_image_raises_in_analyze(estimator):
         estimator.analyze(b"")
 
 
+def test_live_settings_share_the_model_and_search_a_small_copy(estimator):
+    from agegender.apps.live import DETECT_SIDE, live_estimator
+
+    live = live_estimator(estimator.with_options(min_face=30))
+    assert (live.detector.name, live.detector.max_side, live.flip) == ("retinaface", DETECT_SIDE, False)
+    assert live.model is estimator.model and live.min_face == 30
+    portrait = read_image(HOPPER)
+    full, small = estimator.with_options(detector="retinaface").detect(portrait), live.detect(portrait)
+    assert len(full) == len(small) == 1
+    assert np.abs(full.boxes - small.boxes).max() < 0.05 * (full.boxes[0, 2] - full.boxes[0, 0])
+
+
 def test_live_callback_never_waits_and_drops_stale_frames(estimator):
     """The WebRTC callback returns each frame at once; the analysis takes the latest frame, never a queue."""
     import time
@@ -154,7 +166,7 @@ def test_live_callback_never_waits_and_drops_stale_frames(estimator):
     from agegender.apps.live import LiveAnnotator
     from agegender.apps.synthetic import jitter_frames
 
-    live = LiveAnnotator(estimator.with_options(detector="retinaface"))
+    live = LiveAnnotator(estimator)
     frames = []
     for i, image in enumerate(jitter_frames(read_image(HOPPER), 40)):
         frame = av.VideoFrame.from_ndarray(image, format="rgb24")

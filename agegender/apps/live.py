@@ -4,6 +4,10 @@ The callback hands each frame to one analysis thread and returns at once with th
 on it. A frame the thread has not started on is replaced by the next one (stale frames are dropped, never
 queued), so under CPU load the video keeps flowing and only the analysis rate falls. On Linux the thread runs
 at a lower priority than the media threads, so decoding and encoding the stream come first.
+
+Live analysis is set for speed (bench/webcam_speed.py): RetinaFace searches a copy of at most `DETECT_SIDE`
+pixels (webcam faces are large; a face 32 px wide in a 640x480 frame is still found), and there is no flip
+test-time augmentation, since the tracker already smooths each face's age and gender over many frames.
 """
 
 import os
@@ -16,18 +20,27 @@ import av
 import numpy as np
 
 from ..inference.estimator import Estimator
-from ..inference.render import annotate, overlay
+from ..inference.render import annotate
 from ..inference.results import Face
 from ..inference.video import VideoAnalyzer
 
 ANALYSIS_NICENESS = 5
+DETECT_SIDE = 320
+
+
+def live_estimator(estimator: Estimator) -> Estimator:
+    """`estimator`'s model and filters with the live settings: RetinaFace at `DETECT_SIDE`, no flip."""
+    return estimator.with_options(detector="retinaface", max_side=DETECT_SIDE, flip=False)
 
 
 class LiveAnnotator:
-    """Callable on `av.VideoFrame`s: annotates tracked faces and keeps thread-safe statistics."""
+    """Callable on `av.VideoFrame`s: annotates tracked faces and keeps thread-safe statistics.
+
+    Uses `estimator` with the live settings (`live_estimator`).
+    """
 
     def __init__(self, estimator: Estimator, window: int = 30):
-        self.analyzer = VideoAnalyzer(estimator)
+        self.analyzer = VideoAnalyzer(live_estimator(estimator))
         self._lock = threading.Condition()
         self._times: deque[float] = deque(maxlen=window)
         self._pending: np.ndarray | None = None
@@ -42,7 +55,7 @@ class LiveAnnotator:
     def process(self, image: np.ndarray) -> np.ndarray:
         """Analyse one RGB frame now (tracking and smoothing) and return it annotated, with the analysis rate."""
         faces = self._analyse(image)
-        return overlay(annotate(image, faces), f"{self.fps():.1f} fps")
+        return annotate(image, faces, note=f"{self.fps():.1f} fps")
 
     def _analyse(self, image: np.ndarray) -> list[Face]:
         result = self.analyzer.process([image], [self.frames], "webcam")[0]
@@ -80,7 +93,7 @@ class LiveAnnotator:
                 self._stopping = False
                 self._worker = threading.Thread(target=self._run, name="agegender-live", daemon=True)
                 self._worker.start()
-        out = av.VideoFrame.from_ndarray(overlay(annotate(image, faces), f"{self.fps():.1f} fps"), format="rgb24")
+        out = av.VideoFrame.from_ndarray(annotate(image, faces, note=f"{self.fps():.1f} fps"), format="rgb24")
         out.pts, out.time_base = frame.pts, frame.time_base
         return out
 

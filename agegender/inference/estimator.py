@@ -60,15 +60,19 @@ class Estimator:
         flip: bool | None = None,
         detector: str | None = None,
         max_pixels: int | None = None,
+        max_side: int | None = None,
     ) -> "Estimator":
         """A copy with other filtering, flip, size-limit or detector settings, sharing this one's model.
 
-        Another `detector` starts at its own operating point unless `score_threshold` is given.
+        Another `detector` starts at its own operating point unless `score_threshold` is given; another
+        `max_side` loads the detector again with that limit. None leaves a setting as it is.
         """
         other = copy.copy(self)
         other._replicas = {}
-        if detector is not None and detector != self.detector.name:
-            other.detector = self._sibling_detector(detector, self.threads)
+        name = detector or self.detector.name
+        if name != self.detector.name or (max_side is not None and max_side != self.detector.max_side):
+            other.detector = self._sibling_detector(name, self.threads, max_side)
+        if name != self.detector.name:
             other.score_threshold = other.detector.default_threshold
         if score_threshold is not None:
             if score_threshold < other.detector.score_threshold:
@@ -100,10 +104,10 @@ class Estimator:
         self._replicas[n] = copies
         return copies
 
-    def _sibling_detector(self, name: str, threads: int):
-        """A newly loaded detector `name` with this one's score floor and size limit."""
-        return get_detector(name, score_threshold=self.detector.score_threshold, max_side=self.detector.max_side,
-                            threads=threads)
+    def _sibling_detector(self, name: str, threads: int, max_side: int | None = None):
+        """A newly loaded detector `name` with this one's score floor and its size limit (or `max_side`)."""
+        return get_detector(name, score_threshold=self.detector.score_threshold,
+                            max_side=max_side or self.detector.max_side, threads=threads)
 
     def detect(self, image: np.ndarray) -> Detections:
         """Faces in an RGB image that pass the score and size filters."""

@@ -24,8 +24,10 @@ def caption(face: Face, number: int | None = None) -> str:
     return f"{tag} {face.age:.0f}±{face.age_std:.0f} {gender} {face.gender_probability:.0%}".strip()
 
 
-def annotate(image: np.ndarray, faces: list[Face], landmarks: bool = True, scale: float = 1.0) -> np.ndarray:
-    """A copy of an RGB image with each face's box, landmarks and caption drawn on it.
+def annotate(
+    image: np.ndarray, faces: list[Face], landmarks: bool = True, scale: float = 1.0, note: str | None = None
+) -> np.ndarray:
+    """A copy of an RGB image with each face's box, landmarks and caption drawn on it, and `note` top left.
 
     `scale` maps the faces' coordinates onto this image (for a copy decoded or shown at another size).
     Text is sized to the image (about 1/45 of its larger side, at least 12 px).
@@ -40,27 +42,21 @@ def annotate(image: np.ndarray, faces: list[Face], landmarks: bool = True, scale
             for x, y in face.landmarks:
                 centre = (int(round(x * scale)), int(round(y * scale)))
                 cv2.circle(out, centre, thickness + 1, (255, 255, 0), -1, cv2.LINE_AA)
-    if not faces:
+    if not faces and not note:
         return out
     canvas = Image.fromarray(out)
     draw = ImageDraw.Draw(canvas)
     text_font = font(max(12, round(max(h, w) / 45)))
+    labels = [(caption(face, number), box, COLOURS.get(face.gender, (90, 90, 90)))
+              for number, (face, box) in enumerate(zip(faces, boxes, strict=True), start=1)]
+    if note:
+        labels.append((note, (0, 0, 0, 0), (0, 0, 0)))
     pad = max(2, text_font.size // 6)
-    for number, (face, (x1, y1, _, y2)) in enumerate(zip(faces, boxes, strict=True), start=1):
-        text = caption(face, number)
+    for text, (x1, y1, _, y2), colour in labels:
         left, top, right, bottom = draw.textbbox((0, 0), text, font=text_font)
         tw, th = right - left + 2 * pad, bottom - top + 2 * pad
         ty = y1 - th if y1 - th >= 0 else min(y2, h - th)
         tx = min(max(0, x1), max(0, w - tw))
-        draw.rectangle((tx, ty, tx + tw, ty + th), fill=COLOURS.get(face.gender, (90, 90, 90)))
+        draw.rectangle((tx, ty, tx + tw, ty + th), fill=colour)
         draw.text((tx + pad - left, ty + pad - top), text, font=text_font, fill=(255, 255, 255))
-    return np.asarray(canvas)
-
-
-def overlay(image: np.ndarray, text: str) -> np.ndarray:
-    """The image with a short text in its top-left corner (drawn in place on `image`)."""
-    canvas = Image.fromarray(image)
-    draw = ImageDraw.Draw(canvas)
-    text_font = font(max(12, round(max(image.shape[:2]) / 32)))
-    draw.text((8, 6), text, font=text_font, fill=(255, 255, 0), stroke_width=2, stroke_fill=(0, 0, 0))
     return np.asarray(canvas)
