@@ -46,10 +46,10 @@ def live_stats() -> None:
                    "overloaded?).", icon=":material/hourglass_empty:")
     if live.error:
         st.error(f"Frame analysis failed: {live.error}", icon=":material/error:")
-    cols = st.columns(3)
-    cols[0].metric("Frames analysed", f"{frames:,}")
-    cols[1].metric("Analysed frame rate", f"{fps:.1f} fps")
-    cols[2].metric("Frames received", f"{live.received:,}")
+    cols = st.columns(2)
+    cols[0].metric("Analysed frame rate", f"{fps:.1f} fps")
+    cols[1].metric("Frames analysed", f"{frames:,}")
+    cols[1].metric("Frames received", f"{live.received:,}")
     if faces:
         st.table(ui.live_table(faces), hide_index=True)
     elif frames:
