@@ -1,6 +1,6 @@
 """Typed results, built in one place: one `Face` per detected face, one `ImageResult` per image, page or frame."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class Face:
         return f"{self.age:.0f} ± {self.age_std:.0f} · {self.gender} {self.gender_probability:.0%}"
 
     def to_dict(self) -> dict:
-        row = asdict(self)
+        row = {name: getattr(self, name) for name in FACE_FIELDS}
         row["box"] = [round(v, 1) for v in self.box]
         row["landmarks"] = [[round(x, 1), round(y, 1)] for x, y in self.landmarks]
         for key in ("detector_score", "gender_probability"):
