@@ -64,6 +64,17 @@ def test_tracker_keeps_ids_smooths_and_does_not_flicker():
     assert ids.tolist() == [3]
 
 
+def test_tracker_follows_a_stream_whose_resolution_drops():
+    """640x480 -> 480x360, as WebRTC does under load: the same face keeps its track (without sizes it would not)."""
+    tracker = FaceTracker(alpha=0.5)
+    tracker.update(_found([[280, 40, 390, 175]]), _out([50], [0.1]), size=(640, 480))
+    out, ids, _ = tracker.update(_found([[211, 30, 292, 131]]), _out([60], [0.1]), size=(480, 360))
+    assert ids.tolist() == [1] and out.age[0] == pytest.approx(55.0)
+    unscaled = FaceTracker()
+    unscaled.update(_found([[280, 40, 390, 175]]), _out([50], [0.1]))
+    assert unscaled.update(_found([[211, 30, 292, 131]]), _out([60], [0.1]))[1].tolist() == [2]
+
+
 def test_compute_metrics_on_known_numbers():
     ages = np.array([5.0, 30.0, 70.0, np.nan])
     genders = np.array([1.0, 0.0, 1.0, 0.0])

@@ -112,7 +112,7 @@ def build(
     order = np.argsort(found.boxes[:, 0], kind="stable")
     found, out = found[order], out[order]
     if tracker is not None:
-        out, track_ids, female = tracker.update(found, out)
+        out, track_ids, female = tracker.update(found, out, (size[0] * scale, size[1] * scale))
     else:
         track_ids, female = [None] * len(found), out.p_female >= 0.5
     faces = []

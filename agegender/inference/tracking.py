@@ -36,7 +36,8 @@ class FaceTracker:
     A track's estimates are the running mean of its first `1/alpha` frames, then an exponential
     moving average with weight `alpha`. Its gender changes only when the smoothed P(female) crosses
     0.5 by more than `hysteresis`, so an uncertain face does not flicker. A track unseen for
-    `max_missed` updates is dropped.
+    `max_missed` updates is dropped. Given each frame's size, tracks follow a stream whose resolution changes
+    (WebRTC lowers it under load): their boxes are rescaled to the new size before matching.
     """
 
     def __init__(self, iou_threshold: float = 0.3, alpha: float = 0.1, max_missed: int = 15, hysteresis: float = 0.1):
@@ -46,9 +47,19 @@ class FaceTracker:
         self.hysteresis = hysteresis
         self._tracks: list[_Track] = []
         self._next_id = 1
+        self._size: tuple[float, float] | None = None
 
     def reset(self) -> None:
-        self._tracks, self._next_id = [], 1
+        self._tracks, self._next_id, self._size = [], 1, None
+
+    def _resize(self, size) -> None:
+        """Rescale the tracks' boxes from the last frame's size to this one's (width, height)."""
+        size = (float(size[0]), float(size[1]))
+        if self._size is not None and size != self._size:
+            factor = np.array([size[0] / self._size[0], size[1] / self._size[1]] * 2)
+            for track in self._tracks:
+                track.box = track.box * factor
+        self._size = size
 
     def _match(self, boxes: np.ndarray) -> dict[int, int]:
         if not self._tracks or not len(boxes):
@@ -63,8 +74,15 @@ class FaceTracker:
                 pairs[t] = d
         return pairs
 
-    def update(self, found: Detections, out: ModelOutput) -> tuple[ModelOutput, np.ndarray, np.ndarray]:
-        """Smoothed estimates, track ids and gender to show (True = female) of this frame's faces (as `found`)."""
+    def update(
+        self, found: Detections, out: ModelOutput, size=None
+    ) -> tuple[ModelOutput, np.ndarray, np.ndarray]:
+        """Smoothed estimates, track ids and gender to show (True = female) of this frame's faces (as `found`).
+
+        `size` is the frame's (width, height) in the pixels of `found`'s boxes, if known.
+        """
+        if size is not None:
+            self._resize(size)
         current = {name: np.asarray(getattr(out, name), np.float64) for name in _SMOOTHED}
         pairs = self._match(found.boxes)
         ids = np.zeros(len(found), dtype=int)
