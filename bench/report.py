@@ -21,10 +21,13 @@ def bench_parser(description: str, name: str) -> argparse.ArgumentParser:
 def machine() -> dict:
     """The CPU the figures were measured on: its name, cores and widest vector instructions (AVX-512 or not)."""
     info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "")
-    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    fields = {}
+    for line in info.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
     isa = "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "other"
-    return {"cpu": name or platform.processor(), "cores": os.cpu_count(), "isa": isa}
+    return {"cpu": fields.get("model name") or platform.processor(), "cores": os.cpu_count(), "isa": isa}
 
 
 def write_json(path, result: dict) -> None:

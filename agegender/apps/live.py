@@ -54,7 +54,9 @@ class LiveAnnotator:
 
     def process(self, image: np.ndarray) -> np.ndarray:
         """Analyse one RGB frame now (tracking and smoothing) and return it annotated, with the analysis rate."""
-        faces = self._analyse(image)
+        return self._drawn(image, self._analyse(image))
+
+    def _drawn(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
         return annotate(image, faces, note=f"{self.fps():.1f} fps")
 
     def _analyse(self, image: np.ndarray) -> list[Face]:
@@ -93,7 +95,7 @@ class LiveAnnotator:
                 self._stopping = False
                 self._worker = threading.Thread(target=self._run, name="agegender-live", daemon=True)
                 self._worker.start()
-        out = av.VideoFrame.from_ndarray(annotate(image, faces, note=f"{self.fps():.1f} fps"), format="rgb24")
+        out = av.VideoFrame.from_ndarray(self._drawn(image, faces), format="rgb24")
         out.pts, out.time_base = frame.pts, frame.time_base
         return out
 

@@ -74,9 +74,7 @@ class FaceTracker:
                 pairs[t] = d
         return pairs
 
-    def update(
-        self, found: Detections, out: ModelOutput, size=None
-    ) -> tuple[ModelOutput, np.ndarray, np.ndarray]:
+    def update(self, found: Detections, out: ModelOutput, size=None) -> tuple[ModelOutput, np.ndarray, np.ndarray]:
         """Smoothed estimates, track ids and gender to show (True = female) of this frame's faces (as `found`).
 
         `size` is the frame's (width, height) in the pixels of `found`'s boxes, if known.
