@@ -204,6 +204,34 @@ def test_training_few_steps_lowers_loss_and_saves(sample_chips, tmp_path):
 
 
 @pytest.mark.slow
+def test_trains_under_jax_without_tensorflow_then_exports(sample_chips, tmp_path):
+    """The accelerator path: Keras on JAX trains where TensorFlow cannot be imported (as on the GPU machine), and
+    the `.keras` model it writes is exported to ONNX by TensorFlow afterwards."""
+    no_tf = tmp_path / "no_tensorflow" / "tensorflow"
+    no_tf.mkdir(parents=True)
+    (no_tf / "__init__.py").write_text("raise ImportError('TensorFlow is not installed here')\n")
+    env = {**os.environ, "AGEGENDER_CACHE": str(tmp_path)}
+    out = tmp_path / "run"
+    weights = imagenet_weights() if imagenet_weights().is_file() else "none"
+    run = run_cli(
+        "train", "--data", sample_chips, "--weights", weights, "--out", out, "--epochs", 2, "--batch-size", 4,
+        "--input-size", 96, "--quiet-progress",
+        env={**env, "KERAS_BACKEND": "jax", "PYTHONPATH": os.pathsep.join([str(no_tf.parent), os.getcwd()])},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert f"python -m agegender export --model-dir {out}" in run.stdout
+    spec = json.loads((out / "agegender.json").read_text())
+    assert spec["training"]["keras_backend"] == "jax" and "onnx_file" not in spec
+    assert len(list(csv.DictReader(open(out / "history.csv")))) == 2
+    run = run_cli("export", "--model-dir", out, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    model = AgeGenderModel(out / "agegender.json")
+    assert model.input_size == 96 and stale(out / "agegender.json") is None
+    probs, female = model.distributions(np.zeros((2, 96, 96, 3), np.uint8))
+    assert probs.shape == (2, 101) and np.allclose(probs.sum(axis=1), 1, atol=1e-4) and female.shape == (2,)
+
+
+@pytest.mark.slow
 def test_fine_tuning_on_a_plain_csv_of_photos(tmp_path):
     """`train --data FILE.csv --init` on a few photos (faces aligned first, seeded split) writes a loadable model."""
     rows = [(name, facts["age"] if i % 3 else "", facts["gender"] if i % 4 else "") for i, (name, facts) in

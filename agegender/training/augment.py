@@ -1,116 +1,124 @@
-"""The tf.data input pipeline: batches of cached chips with run-time-like and image-quality augmentation."""
+"""Training batches in NumPy and OpenCV (a `keras.utils.PyDataset`), so the same pipeline feeds Keras under
+TensorFlow on the CPU and under JAX on an accelerator: cached chips with run-time-like and image-quality
+augmentation, and the plain (un-augmented) arrays used for validation and finalizing."""
 
 import math
 
+import cv2
+import keras
 import numpy as np
-import tensorflow as tf
 
 from .degrade import random_quality
 
+_LUMA = np.array([0.2989, 0.5870, 0.1140], np.float32)
 
-def _affine(batch: int, cache_size: int, out_size: int, augment: bool):
-    """Output->input projective transforms [B, 8]: flip, zoom, small rotation, shift around the chip centre."""
+
+def _affine(rng: np.random.Generator, cache_size: int, out_size: int) -> np.ndarray:
+    """An output->input affine map [2, 3]: flip, zoom, aspect, small rotation and shift around the chip centre."""
     k = cache_size / out_size
-    if augment:
-        zoom = tf.exp(tf.random.uniform([batch], math.log(0.87), math.log(1.15)))
-        aspect = tf.exp(tf.random.uniform([batch], -0.05, 0.05))
-        theta = tf.random.uniform([batch], -12.0, 12.0) * (math.pi / 180)
-        flip = tf.where(tf.random.uniform([batch]) < 0.5, -1.0, 1.0)
-        shift = tf.random.uniform([batch, 2], -0.06, 0.06) * cache_size
-    else:
-        zoom, aspect, theta = tf.ones([batch]), tf.ones([batch]), tf.zeros([batch])
-        flip, shift = tf.ones([batch]), tf.zeros([batch, 2])
+    zoom = math.exp(rng.uniform(math.log(0.87), math.log(1.15)))
+    aspect = math.exp(rng.uniform(-0.05, 0.05))
+    theta = math.radians(rng.uniform(-12.0, 12.0))
+    flip = -1.0 if rng.random() < 0.5 else 1.0
+    shift = rng.uniform(-0.06, 0.06, 2) * cache_size
     sx, sy = k * flip * aspect / zoom, k / (aspect * zoom)
-    cos, sin = tf.cos(theta), tf.sin(theta)
-    a0, a1 = cos * sx, -sin * sy
-    b0, b1 = sin * sx, cos * sy
+    a0, a1 = math.cos(theta) * sx, -math.sin(theta) * sy
+    b0, b1 = math.sin(theta) * sx, math.cos(theta) * sy
     c_out, c_in = (out_size - 1) / 2, (cache_size - 1) / 2
-    a2 = c_in + shift[:, 0] - (a0 + a1) * c_out
-    b2 = c_in + shift[:, 1] - (b0 + b1) * c_out
-    zeros = tf.zeros([batch])
-    return tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
+    a2 = c_in + shift[0] - (a0 + a1) * c_out
+    b2 = c_in + shift[1] - (b0 + b1) * c_out
+    return np.array([[a0, a1, a2], [b0, b1, b2]])
 
 
-def _photometric(images):
-    """Brightness, contrast and saturation jitter on a float 0-255 batch."""
-    batch = tf.shape(images)[0]
+def _photometric(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Saturation, contrast and brightness jitter on a float32 0-255 batch, in place."""
+    n = len(images)
 
     def per_image(lo, hi):
-        return tf.random.uniform([batch, 1, 1, 1], lo, hi)
+        return rng.uniform(lo, hi, (n, 1, 1, 1)).astype(np.float32)
 
-    gray = tf.image.rgb_to_grayscale(images)
-    images = gray + (images - gray) * per_image(0.6, 1.4)
-    mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
-    images = mean + (images - mean) * per_image(0.7, 1.3) + per_image(-25.0, 25.0)
-    return tf.clip_by_value(images, 0.0, 255.0)
+    gray = (images @ _LUMA)[..., None]
+    images -= gray
+    images *= per_image(0.6, 1.4)
+    images += gray
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    images -= mean
+    images *= per_image(0.7, 1.3)
+    images += mean + per_image(-25.0, 25.0)
+    return np.clip(images, 0.0, 255.0, out=images)
 
 
-def make_dataset(
-    chips: np.ndarray,
-    ages: np.ndarray,
-    genders: np.ndarray,
-    weights: np.ndarray,
-    out_size: int,
-    batch_size: int,
-    augment: bool,
-    seed: int = 0,
-    shuffle: bool | None = None,
-    teacher: dict | None = None,
-    quality_rate: float = 0.6,
-) -> tf.data.Dataset:
-    """(chip batch, {age, gender} target columns, {age, gender} sample weights); a missing label gets weight 0.
+def target_columns(ages, genders, weights=None, teacher: dict | None = None):
+    """({age, gender} target columns, {age, gender} sample weights) for the loss functions in `losses`.
 
-    `chips` are whole aligned chips at any square size; each is warped to out_size x out_size. Augmentation
-    is geometric (as a detector's crop varies), photometric, and image quality (`degrade.random_quality`, for a
-    `quality_rate` share of the chips; the others stay clean).
-    `teacher` ({"age": [N, 101], "p_female": [N]}, NaN where absent) adds soft targets (`losses`).
-    Order is shuffled each epoch when `shuffle` (default: when augmenting).
+    A missing label (NaN) gets weight 0. `teacher` ({"age": [N, 101], "p_female": [N]}, NaN where absent)
+    adds soft targets; `weights` defaults to 1.
     """
-    n, cache_size = len(chips), chips.shape[1]
-    rng = np.random.default_rng(seed)
-    age_w = np.where(np.isnan(ages), 0.0, weights).astype(np.float32)
-    gender_w = np.where(np.isnan(genders), 0.0, weights).astype(np.float32)
+    n = len(ages)
+    weights = np.ones(n, np.float32) if weights is None else weights
     teacher_age = np.zeros((n, 101), np.float32) if teacher is None else np.nan_to_num(teacher["age"])
     teacher_female = np.full(n, -1.0, np.float32) if teacher is None else np.nan_to_num(teacher["p_female"], nan=-1.0)
-    age_columns = np.hstack([np.nan_to_num(ages)[:, None], teacher_age]).astype(np.float32)
-    gender_columns = np.stack([np.nan_to_num(genders), teacher_female], axis=1).astype(np.float32)
+    labels = {
+        "age": np.hstack([np.nan_to_num(ages)[:, None], teacher_age]).astype(np.float32),
+        "gender": np.stack([np.nan_to_num(genders), teacher_female], axis=1).astype(np.float32),
+    }
+    sample_weights = {
+        "age": np.where(np.isnan(ages), 0.0, weights).astype(np.float32),
+        "gender": np.where(np.isnan(genders), 0.0, weights).astype(np.float32),
+    }
+    return labels, sample_weights
 
-    def gather(index):
-        images = np.array(chips[np.sort(index)])
-        if augment:
-            degraded = rng.random(len(images)) < quality_rate
-            images = np.stack([random_quality(im, rng) if d else im for im, d in zip(images, degraded, strict=True)])
-        return images
 
-    def load(index):
-        index = tf.sort(index)
-        images = tf.numpy_function(gather, [index], tf.uint8)
-        images.set_shape([None, cache_size, cache_size, 3])
-        return index, images
+def resize_chips(chips: np.ndarray, out_size: int) -> np.ndarray:
+    """Whole chips resized (bilinear, as the un-augmented warp) to [N, out_size, out_size, 3] uint8."""
+    return np.stack([cv2.resize(np.asarray(c), (out_size, out_size), interpolation=cv2.INTER_LINEAR) for c in chips])
 
-    def transform(index, images):
-        batch = tf.shape(images)[0]
-        images = tf.raw_ops.ImageProjectiveTransformV3(
-            images=tf.cast(images, tf.float32),
-            transforms=_affine(batch, cache_size, out_size, augment),
-            output_shape=[out_size, out_size],
-            fill_value=0.0,
-            interpolation="BILINEAR",
-            fill_mode="REFLECT",
-        )
-        if augment:
-            images = _photometric(images)
-        labels = {"age": tf.gather(age_columns, index), "gender": tf.gather(gender_columns, index)}
-        sample_weights = {"age": tf.gather(age_w, index), "gender": tf.gather(gender_w, index)}
-        return images, labels, sample_weights
 
-    if shuffle is None:
-        shuffle = augment
-    ds = tf.data.Dataset.range(n)
-    if shuffle:
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(load, num_parallel_calls=1).map(transform, num_parallel_calls=1)
-    return ds.prefetch(2)
+class TrainingBatches(keras.utils.PyDataset):
+    """Augmented batches (chips, target columns, sample weights), reshuffled every epoch; a partial last batch is
+    dropped, so every batch has one shape.
+
+    `chips` are whole aligned chips at any square size; each is warped to out_size x out_size. Augmentation is
+    image quality (`degrade.random_quality`, for a `quality_rate` share of the chips; the others stay clean),
+    then geometric (as a detector's crop varies) and photometric. A batch's random draws depend only on the
+    seed, the epoch and the batch's number, so worker threads give the same batches in any order.
+    """
+
+    def __init__(self, chips, ages, genders, weights, out_size: int, batch_size: int, seed: int = 0,
+                 teacher: dict | None = None, quality_rate: float = 0.6, workers: int = 2):
+        super().__init__(workers=workers, max_queue_size=8)
+        self.chips, self.out_size, self.batch_size = chips, out_size, min(batch_size, len(chips))
+        self.seed, self.quality_rate, self.epoch = seed, quality_rate, 0
+        self.labels, self.weights = target_columns(ages, genders, weights, teacher)
+        self._shuffle()
+
+    def _shuffle(self):
+        self.order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.chips))
+
+    @property
+    def num_batches(self) -> int:
+        return len(self.chips) // self.batch_size
+
+    def __getitem__(self, k: int):
+        index = np.sort(self.order[k * self.batch_size:(k + 1) * self.batch_size])
+        rng = np.random.default_rng([self.seed, self.epoch, k])
+        size, cache_size = self.out_size, self.chips.shape[1]
+        images = np.empty((len(index), size, size, 3), np.float32)
+        for j, i in enumerate(index):
+            chip = np.asarray(self.chips[i])
+            if rng.random() < self.quality_rate:
+                chip = random_quality(chip, rng)
+            images[j] = cv2.warpAffine(
+                chip, _affine(rng, cache_size, size), (size, size),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT,
+            )
+        labels = {name: column[index] for name, column in self.labels.items()}
+        weights = {name: column[index] for name, column in self.weights.items()}
+        return _photometric(images, rng), labels, weights
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._shuffle()
 
 
 def balancing_weights(ages: np.ndarray, power: float = 0.5, bin_years: int = 5) -> np.ndarray:

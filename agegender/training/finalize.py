@@ -61,6 +61,27 @@ def recalibrate_batchnorm(model, batches) -> None:
         d.rate = rate
 
 
+def _training_batches(train_set, input_size: int, count: int, batch_size: int = 64, seed: int = 0):
+    """`count` batches of plain training chips drawn at random, as float32 (for batch-norm statistics)."""
+    from .augment import resize_chips
+    from .dataset import load_chips
+    from .train import CACHE_SCALE
+
+    chips = load_chips(train_set, int(round(input_size * CACHE_SCALE)))
+    order = np.random.default_rng(seed).permutation(len(chips))
+    for k in range(min(count, max(len(chips) // batch_size, 1))):
+        index = np.sort(order[k * batch_size:(k + 1) * batch_size])
+        yield resize_chips(chips[index], input_size).astype(np.float32)
+
+
+def age_distributions(model, images: np.ndarray, flip: bool, batch_size: int = 128) -> np.ndarray:
+    """The Keras model's age distributions for uint8 images; with `flip`, averaged with their mirror images'."""
+    def predict(x):
+        return model.predict(x.astype(np.float32), batch_size=batch_size, verbose=0)["age"]
+
+    return (predict(images) + predict(images[:, :, ::-1])) / 2 if flip else predict(images)
+
+
 def write_spec(out: Path, input_size: int, temperature: float, flip_tta: bool, extra: dict,
                age_offset: float = 0.0) -> dict:
     """The JSON that says how to use the saved model (`export` adds its ONNX file and hashes)."""
@@ -102,25 +123,22 @@ def finalize(candidates: dict, out_dir, sets, info: dict, bn_batches: int = 150,
     """
     from .dataset import load_chips
     from .degrade import degrade
-    from .network import served_forward
-    from .train import CACHE_SCALE, plain_dataset
+    from .train import CACHE_SCALE, plain_arrays
 
     out, (train_set, dev_set) = Path(out_dir), sets
     started = time.time()
     input_size = int(next(iter(candidates.values())).input_shape[1])
-    train_ds = plain_dataset(train_set, input_size, 64, shuffle=True) if bn_batches else None
     dev_chips = np.asarray(load_chips(dev_set, int(round(input_size * CACHE_SCALE))))
     valid = ~np.isnan(dev_set.ages)
-    dev_sets = {
-        name: plain_dataset(dev_set, input_size, 128, chips=degrade(dev_chips, name, seed=1))
+    dev_images = {
+        name: plain_arrays(dev_set, input_size, chips=degrade(dev_chips, name, seed=1))[0]
         for name in CALIBRATION_DEGRADATIONS
     }
     scored = {}
     for name, model in candidates.items():
         if bn_batches:
-            recalibrate_batchnorm(model, (images for images, _, _ in train_ds.take(bn_batches)))
-        forward = served_forward(model, input_size, "float32")[flip]
-        probs = {k: np.concatenate([forward(x)[0].numpy() for x, _, _ in ds]) for k, ds in dev_sets.items()}
+            recalibrate_batchnorm(model, _training_batches(train_set, input_size, bn_batches))
+        probs = {k: age_distributions(model, images, flip) for k, images in dev_images.items()}
         maes = {k: float(np.mean(np.abs(summarise(p)[0][valid] - dev_set.ages[valid]))) for k, p in probs.items()}
         score = (maes["none"] + np.mean(list(maes.values()))) / 2 if valid.any() else 0.0
         scored[name] = (score, model, probs, maes)

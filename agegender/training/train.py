@@ -1,6 +1,7 @@
 """Training: fit the network on labelled face chips (resumable), then finalize and export the served model."""
 
 import csv
+import os
 import time
 from pathlib import Path
 
@@ -37,14 +38,13 @@ def training_sets(data, limit: int | None = None, aligned: bool | None = None, s
     return sets[0], sets[1], data.stem if data.is_file() else data.name
 
 
-def plain_dataset(faces, input_size: int, batch_size: int, shuffle: bool = False, chips=None):
-    """Un-augmented batches of a face set's cached chips (or the `chips` given), every sample weighted 1."""
-    from .augment import make_dataset
+def plain_arrays(faces, input_size: int, chips=None):
+    """Un-augmented (images, target columns, sample weights) of a face set's cached chips (or the `chips` given)."""
+    from .augment import resize_chips, target_columns
     from .dataset import load_chips
 
     chips = load_chips(faces, int(round(input_size * CACHE_SCALE))) if chips is None else chips
-    ones = np.ones(len(faces), np.float32)
-    return make_dataset(chips, faces.ages, faces.genders, ones, input_size, batch_size, augment=False, shuffle=shuffle)
+    return (resize_chips(chips, input_size), *target_columns(faces.ages, faces.genders))
 
 
 def _best_so_far(history: Path, monitor: str) -> float:
@@ -81,11 +81,13 @@ def train(
     teacher is trusted (`teachers.trusted`). `quality_rate` is the share of training chips degraded in image
     quality (`degrade.random_quality`).
 
-    Writes `history.csv`, `best.keras`, and at the end the shipped `agegender.keras`, `.json` and `.onnx`.
+    Writes `history.csv`, `best.keras`, and at the end the shipped `agegender.keras`, `.json` and `.onnx`. Any
+    Keras backend trains (JAX on an accelerator, say); the ONNX export needs TensorFlow, so under another backend
+    it is left to `python -m agegender export --model-dir OUT` on a machine that has it.
     """
     import keras
 
-    from .augment import balancing_weights, make_dataset
+    from .augment import TrainingBatches, balancing_weights
     from .dataset import load_chips
     from .export import export
     from .finalize import finalize
@@ -101,20 +103,19 @@ def train(
     input_size = int(model.input_shape[1])
     cache_size = int(round(input_size * CACHE_SCALE))
     started = time.time()
-    train_ds = make_dataset(
+    train_batches = TrainingBatches(
         load_chips(train_set, cache_size),
         train_set.ages,
         train_set.genders,
         balancing_weights(train_set.ages, power=balance),
         input_size,
         batch_size,
-        augment=True,
         seed=seed,
         teacher=trusted(load_targets(train_set, teacher), train_set.ages) if teacher else None,
         quality_rate=quality_rate,
+        workers=min(8, os.cpu_count() or 1),
     )
-    dev_ds = plain_dataset(dev_set, input_size, 128)
-    steps = int(np.ceil(len(train_set) / batch_size))
+    steps = train_batches.num_batches
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=learning_rate / 20,
         decay_steps=max(steps * epochs - steps, 1),
@@ -132,8 +133,9 @@ def train(
     best = keras.callbacks.ModelCheckpoint(out / "best.keras", monitor=monitor, mode="min", save_best_only=True)
     best.best = _best_so_far(history_csv, monitor)
     model.fit(
-        train_ds,
-        validation_data=dev_ds,
+        train_batches,
+        validation_data=plain_arrays(dev_set, input_size),
+        validation_batch_size=128,
         epochs=epochs,
         verbose=verbose,
         callbacks=[
@@ -159,7 +161,11 @@ def train(
         "teacher": Path(teacher).name if teacher else None,
         "teacher_weight": {"age": teacher_weight[0], "gender": teacher_weight[1]} if teacher else None,
         "fit_seconds": round(time.time() - started, 1),
+        "keras_backend": keras.backend.backend(),
     }
     spec = finalize(candidates, out, (train_set, dev_set), info)
-    export(out)
-    return spec
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        print(f"trained under {backend}: export to ONNX with `python -m agegender export --model-dir {out}`")
+        return spec
+    return export(out)
