@@ -144,6 +144,7 @@ def train(
             best,
         ],
     )
+    backend = keras.backend.backend()
     candidates = {"last epoch": model}
     if (out / "best.keras").is_file():
         candidates["best dev epoch"] = keras.saving.load_model(out / "best.keras", compile=False)
@@ -161,10 +162,9 @@ def train(
         "teacher": Path(teacher).name if teacher else None,
         "teacher_weight": {"age": teacher_weight[0], "gender": teacher_weight[1]} if teacher else None,
         "fit_seconds": round(time.time() - started, 1),
-        "keras_backend": keras.backend.backend(),
+        "keras_backend": backend,
     }
     spec = finalize(candidates, out, (train_set, dev_set), info)
-    backend = keras.backend.backend()
     if backend != "tensorflow":
         print(f"trained under {backend}: export to ONNX with `python -m agegender export --model-dir {out}`")
         return spec
