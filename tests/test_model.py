@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from agegender.paths import MODEL_SPEC, MODELS, imagenet_weights
 from agegender.training.export import stale
 from agegender.training.finalize import calibrate_temperature, fit_age_offset
 from tests.conftest import KNOWN, SAMPLES, run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
 
 OFFICIAL_PORTRAITS = [
     "astronaut_eileen_collins.png",
@@ -216,7 +219,7 @@ def test_trains_under_jax_without_tensorflow_then_exports(sample_chips, tmp_path
     run = run_cli(
         "train", "--data", sample_chips, "--weights", weights, "--out", out, "--epochs", 2, "--batch-size", 4,
         "--input-size", 96, "--quiet-progress",
-        env={**env, "KERAS_BACKEND": "jax", "PYTHONPATH": os.pathsep.join([str(no_tf.parent), os.getcwd()])},
+        env={**env, "KERAS_BACKEND": "jax", "PYTHONPATH": os.pathsep.join([str(no_tf.parent), str(ROOT)])},
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert f"python -m agegender export --model-dir {out}" in run.stdout

@@ -64,10 +64,9 @@ def recalibrate_batchnorm(model, batches) -> None:
 def _training_batches(train_set, input_size: int, count: int, batch_size: int = 64, seed: int = 0):
     """`count` batches of plain training chips drawn at random, as float32 (for batch-norm statistics)."""
     from .augment import resize_chips
-    from .dataset import load_chips
-    from .train import CACHE_SCALE
+    from .train import training_chips
 
-    chips = load_chips(train_set, int(round(input_size * CACHE_SCALE)))
+    chips = training_chips(train_set, input_size)
     order = np.random.default_rng(seed).permutation(len(chips))
     for k in range(min(count, max(len(chips) // batch_size, 1))):
         index = np.sort(order[k * batch_size:(k + 1) * batch_size])
@@ -121,19 +120,16 @@ def finalize(candidates: dict, out_dir, sets, info: dict, bn_batches: int = 150,
     `sets` is (train, dev). `bn_batches` 0 keeps the statistics (candidates finalized before). `flip`: the
     model is served with flip test-time augmentation, so it is selected and calibrated that way.
     """
-    from .dataset import load_chips
+    from .augment import resize_chips
     from .degrade import degrade
-    from .train import CACHE_SCALE, plain_arrays
+    from .train import training_chips
 
     out, (train_set, dev_set) = Path(out_dir), sets
     started = time.time()
     input_size = int(next(iter(candidates.values())).input_shape[1])
-    dev_chips = np.asarray(load_chips(dev_set, int(round(input_size * CACHE_SCALE))))
+    dev_chips = np.asarray(training_chips(dev_set, input_size))
     valid = ~np.isnan(dev_set.ages)
-    dev_images = {
-        name: plain_arrays(dev_set, input_size, chips=degrade(dev_chips, name, seed=1))[0]
-        for name in CALIBRATION_DEGRADATIONS
-    }
+    dev_images = {name: resize_chips(degrade(dev_chips, name, seed=1), input_size) for name in CALIBRATION_DEGRADATIONS}
     scored = {}
     for name, model in candidates.items():
         if bn_batches:

@@ -38,13 +38,18 @@ def training_sets(data, limit: int | None = None, aligned: bool | None = None, s
     return sets[0], sets[1], data.stem if data.is_file() else data.name
 
 
-def plain_arrays(faces, input_size: int, chips=None):
-    """Un-augmented (images, target columns, sample weights) of a face set's cached chips (or the `chips` given)."""
-    from .augment import resize_chips, target_columns
+def training_chips(faces, input_size: int):
+    """A face set's chips as cached for training at `input_size`: `CACHE_SCALE` times larger."""
     from .dataset import load_chips
 
-    chips = load_chips(faces, int(round(input_size * CACHE_SCALE))) if chips is None else chips
-    return (resize_chips(chips, input_size), *target_columns(faces.ages, faces.genders))
+    return load_chips(faces, int(round(input_size * CACHE_SCALE)))
+
+
+def plain_arrays(faces, input_size: int):
+    """Un-augmented (images, target columns, sample weights) of a face set's cached chips."""
+    from .augment import resize_chips, target_columns
+
+    return (resize_chips(training_chips(faces, input_size), input_size), *target_columns(faces.ages, faces.genders))
 
 
 def _best_so_far(history: Path, monitor: str) -> float:
@@ -88,7 +93,6 @@ def train(
     import keras
 
     from .augment import TrainingBatches, balancing_weights
-    from .dataset import load_chips
     from .export import export
     from .finalize import finalize
     from .losses import AgeLoss, GenderLoss, gender_accuracy, mae_years
@@ -101,10 +105,9 @@ def train(
     train_set, dev_set, name = training_sets(data, limit, aligned, seed)
     model = keras.saving.load_model(init, compile=False) if init else build_model(input_size, weights)
     input_size = int(model.input_shape[1])
-    cache_size = int(round(input_size * CACHE_SCALE))
     started = time.time()
     train_batches = TrainingBatches(
-        load_chips(train_set, cache_size),
+        training_chips(train_set, input_size),
         train_set.ages,
         train_set.genders,
         balancing_weights(train_set.ages, power=balance),
