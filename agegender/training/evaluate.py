@@ -13,7 +13,7 @@ from ..paths import MODEL_SPEC
 from .dataset import read_labels
 from .degrade import degrade
 from .metrics import compute_metrics, head_yaw, robustness_metrics
-from .teachers import chip_landmarks
+from .network_outputs import chip_landmarks
 
 
 def _readable(faces, failed: list):

@@ -13,8 +13,9 @@ class OurNetwork(Network):
 
     name = "agegender"
 
-    def __init__(self, spec_path, threads: int = 0):
-        self.model = AgeGenderModel(spec_path, threads=threads)
+    def __init__(self, spec, threads: int = 0):
+        self.spec = spec
+        self.model = AgeGenderModel(spec.path, threads=threads)
 
     def crop(self, image: np.ndarray, found: Detections) -> dict[str, np.ndarray]:
         m = self.model
