@@ -4,6 +4,7 @@ Only `train`, `finalize`, `export` and `teach` load the training wing (TensorFlo
 """
 
 import argparse
+import logging
 import sys
 
 from ..inference.decode import DEFAULT_MAX_PIXELS
@@ -172,4 +173,5 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the library's messages, on stderr
     return args.func(args)

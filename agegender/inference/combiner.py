@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .networks import N_AGES
-
+N_AGES = 101  # age distributions are over whole years 0..100
 GRID = np.arange(N_AGES, dtype=np.float64)
+INTERVAL_LEVEL = 0.9  # the interval given with every age
 
 
 @dataclass
@@ -53,7 +53,7 @@ def _quantile(cdf: np.ndarray, q: float) -> np.ndarray:
     return idx - 1 + np.clip((q - below) / step, 0.0, 1.0) + 0.5
 
 
-def summarise(probs: np.ndarray, temperature: float = 1.0, level: float = 0.9, offset=0.0):
+def summarise(probs: np.ndarray, temperature: float = 1.0, level: float = INTERVAL_LEVEL, offset=0.0):
     """Mean, sd and central `level` interval of age distributions; the interval uses tempered probabilities.
 
     `offset` (years, a number or one per row) moves the estimate and the interval together, within 0-100.
@@ -79,7 +79,7 @@ def logit(p: np.ndarray) -> np.ndarray:
 class Combiner:
     """The combination of one serving's networks, from its parameters in the model spec."""
 
-    def __init__(self, params: dict, level: float = 0.9):
+    def __init__(self, params: dict, level: float = INTERVAL_LEVEL):
         self.networks = list(params["networks"])
         self.params, self.level = params, level
 

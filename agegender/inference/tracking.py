@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .combiner import ModelOutput
 from .detect import Detections
-from .runtime import ModelOutput
 
 _SMOOTHED = ("age", "age_std", "age_low", "age_high", "p_female")
 

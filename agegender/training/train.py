@@ -1,6 +1,7 @@
 """Training: fit the network on labelled face chips (resumable), then finalize and export the served model."""
 
 import csv
+import logging
 import os
 import time
 from pathlib import Path
@@ -9,6 +10,8 @@ import numpy as np
 
 from ..paths import cache_dir
 from .dataset import align_photos, read_labels, seeded_split
+
+log = logging.getLogger(__name__)
 
 CACHE_SCALE = 1.25  # chips are cached this much larger than the input, so zoom augmentation keeps detail
 
@@ -179,6 +182,6 @@ def train(
     }
     spec = finalize(candidates, out, (train_set, dev_set), info)
     if backend != "tensorflow":
-        print(f"trained under {backend}: export to ONNX with `python -m agegender export --model-dir {out}`")
+        log.info(f"trained under {backend}: export to ONNX with `python -m agegender export --model-dir {out}`")
         return spec
     return export(out)
