@@ -1,6 +1,6 @@
-"""Command line: `agegender {predict,evaluate,train,finalize,export,teach} ...` (also `python -m agegender`).
+"""Command line: `agegender {predict,evaluate,train,finalize,export,combine,teach} ...` (also `python -m agegender`).
 
-Only `train`, `finalize`, `export` and `teach` load the training wing (TensorFlow/Keras for the first three).
+Only `train`, `finalize`, `export`, `combine` and `teach` load the training wing (TensorFlow/Keras for the first three).
 """
 
 import argparse
@@ -11,7 +11,7 @@ from ..inference.decode import DEFAULT_MAX_PIXELS
 from ..inference.detect import DEFAULT_DETECTOR, DETECTORS
 from ..inference.estimator import Estimator
 from ..paths import MODEL_SPEC, MODELS, data_root, imagenet_weights
-from .commands import evaluate_command, export_command, finalize_command, teach_command, train_command
+from .commands import combine_command, evaluate_command, export_command, finalize_command, teach_command, train_command
 
 EXIT_STATUS = "exit status: 0 when at least one input was read (faces or none), 1 when every input failed, 2 for usage"
 
@@ -39,6 +39,7 @@ def _predict(args) -> int:
         min_face=args.min_face,
         flip=args.flip,
         max_pixels=int(args.max_pixels * 1e6),
+        serving=args.serving,
     )
     stream = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
@@ -90,6 +91,8 @@ def _add_predict(sub) -> None:
     r.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6, metavar="MPX",
                    help=f"refuse images declaring more megapixels than this (default {DEFAULT_MAX_PIXELS / 1e6:g})")
     r.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
+    r.add_argument("--serving", choices=["combined", "ours"], help="combined: our network and the CC0 networks "
+                   "through the fitted combiner (the default); ours: our network alone (faster)")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     g = r.add_argument_group("scale-out on Ray Data (agegender.apps.scale)")
     g.add_argument("--engine", choices=["local", "ray"], default="local", help="where to run (default local)")
@@ -162,6 +165,13 @@ def parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export", help="write the served ONNX model from the .keras file and record both hashes")
     x.add_argument("--model-dir", default=str(MODELS), help="folder with agegender.json and agegender.keras")
     x.set_defaults(func=export_command)
+
+    m = sub.add_parser("combine", help="fit a model's combiner and abstention on the development sets (needs "
+                       "../shared/data or $AGEGENDER_DATA)")
+    m.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON with networks and servings")
+    m.add_argument("--out", help="where to write the fitted spec (default: in place)")
+    m.add_argument("--data", help="datasets folder (default $AGEGENDER_DATA or ../shared/data)")
+    m.set_defaults(func=combine_command)
 
     c = sub.add_parser("teach", help="compute and cache the CC0 networks' outputs on aligned chips (for --teacher)")
     c.add_argument("--data", default=str(data_root() / "utkface"), help="data as for train (all its rows)")

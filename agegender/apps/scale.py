@@ -91,6 +91,7 @@ def run_ray(inputs: list[Input], args) -> int:
                     "min_face": args.min_face,
                     "flip": args.flip,
                     "max_pixels": int(args.max_pixels * 1e6),
+                    "serving": args.serving,
                 },
                 "names": names,
                 "every": args.every,

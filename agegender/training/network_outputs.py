@@ -117,13 +117,19 @@ def network_outputs(faces, networks: dict, mode: str = "photos", degradations=("
     return out
 
 
-def combined(outputs: dict, combiner, degradation: str = "none", flip: bool = True):
-    """The combiner's output for one degradation of `network_outputs` (with `flip`, the mirror images averaged in)."""
+def flipped_columns(outputs: dict, networks, degradation: str = "none", flip: bool = True) -> dict:
+    """Each network's columns for one degradation of `network_outputs` (with `flip`, the mirror images averaged in),
+    as the combiner takes them."""
     columns = {}
-    for name in combiner.networks:
+    for name in networks:
         plain = {key.rsplit("/", 1)[1]: value for key, value in outputs.items()
                  if key.startswith(f"{degradation}/{name}/") and key.count("/") == 2}
         if flip:
             plain = {key: (value + outputs[f"{degradation}/{name}/mirror/{key}"]) / 2 for key, value in plain.items()}
         columns[name] = plain
-    return combiner(columns)
+    return columns
+
+
+def combined(outputs: dict, combiner, degradation: str = "none", flip: bool = True):
+    """The combiner's output for one degradation of `network_outputs`."""
+    return combiner(flipped_columns(outputs, combiner.networks, degradation, flip))
