@@ -84,7 +84,7 @@ def evaluate(
     for message in failed:
         print(f"skipped: {message}", file=sys.stderr)
     if not kept:
-        raise ImageError(f"{labels}: no face could be scored in the {len(faces)} images")
+        raise ImageError(str(labels), f"no face could be scored in the {len(faces)} images")
     readable = len(faces) - len(failed)
     faces, images, yaw = faces.subset(kept), np.stack(images), np.array(yaw)
     out = model.predict(_model_input(images, model.input_size), flip=flip)
