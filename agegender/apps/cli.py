@@ -1,4 +1,4 @@
-"""Command line: `agegender {predict,evaluate,train,finalize,export,teach} ...` (also `python -m agegender`).
+"""Command line: `agegender {predict,serve,evaluate,train,finalize,export,teach} ...` (also `python -m agegender`).
 
 Only `train`, `finalize`, `export` and `teach` load the training wing (TensorFlow/Keras for the first three).
 """
@@ -10,6 +10,7 @@ from ..inference.estimator import Estimator
 from ..paths import MODEL_SPEC, MODELS, data_root, imagenet_weights
 from .commands import evaluate_command, export_command, finalize_command, teach_command, train_command
 from .options import add_estimator_arguments, estimator_options
+from .serve import add_serve
 
 EXIT_STATUS = "exit status: 0 when at least one input was read (faces or none), 1 when every input failed, 2 for usage"
 
@@ -81,6 +82,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="agegender", description="Apparent age and gender of every face.")
     sub = p.add_subparsers(dest="command", required=True)
     _add_predict(sub)
+    add_serve(sub)
 
     e = sub.add_parser("evaluate", help="score the model on a labelled CSV and write a metrics JSON")
     e.add_argument("labels", help="CSV with path,age,gender[,race] columns")
