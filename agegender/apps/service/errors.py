@@ -25,6 +25,7 @@ def answer_error(_request: Request, exc: Exception) -> JSONResponse:
 ERROR_RESPONSES = {
     code: {"model": None, "description": text}
     for code, text in {
+        400: "a malformed multipart form",
         401: "no valid API key (when the service has keys)",
         413: "the request, or an image's declared size, is over the limit",
         415: "not a supported image format",
