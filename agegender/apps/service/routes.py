@@ -16,7 +16,6 @@ from .models import BatchOut, FaceOut, FileOut, ImageOut
 from .videos import router as videos
 
 router = APIRouter()
-router.include_router(videos)
 IMAGE_FIELDS = tuple(f for f in ImageOut.model_fields if f != "faces")
 
 
@@ -45,7 +44,8 @@ def file_out(name: str, outcome) -> dict:
     return {"file": name, "status": status, "code": 200, "error": None, "results": [image_out(r) for r in outcome]}
 
 
-@router.post("/v1/faces", response_model=FileOut, responses=ERROR_RESPONSES, openapi_extra=upload_body(False))
+@router.post("/v1/faces", tags=["faces"], response_model=FileOut, responses=ERROR_RESPONSES,
+             openapi_extra=upload_body(False))
 async def faces(request: Request, opts: Options) -> dict:
     """Every face in one image (multipart `file`, or the raw body): box, landmarks, age with its spread and
     interval, age group, gender with its probability; one result per page or frame of a multi-page file."""
@@ -60,7 +60,8 @@ async def faces(request: Request, opts: Options) -> dict:
     return file_out(files[0][0], outcome)
 
 
-@router.post("/v1/faces/batch", response_model=BatchOut, responses=ERROR_RESPONSES, openapi_extra=upload_body(True))
+@router.post("/v1/faces/batch", tags=["faces"], response_model=BatchOut, responses=ERROR_RESPONSES,
+             openapi_extra=upload_body(True))
 async def faces_batch(request: Request, opts: Options) -> dict:
     """Several images (multipart `files`): one entry per file, a bad one an error entry with its own code."""
     files = await uploads(request)
@@ -74,13 +75,13 @@ async def faces_batch(request: Request, opts: Options) -> dict:
     return {"files": [file_out(name, outcome) for (name, _), outcome in zip(files, outcomes, strict=True)]}
 
 
-@router.get("/healthz")
+@router.get("/healthz", tags=["service"])
 def healthz() -> dict:
     """The process answers."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "the models are not loaded yet"}})
+@router.get("/readyz", tags=["service"], responses={503: {"description": "the models are not loaded yet"}})
 def readyz(request: Request, response: Response) -> dict:
     """The models are loaded and requests are analysed."""
     ready = getattr(request.app.state, "service", None) is not None
@@ -88,7 +89,7 @@ def readyz(request: Request, response: Response) -> dict:
     return {"ready": ready}
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+@router.get("/metrics", tags=["service"], response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 def metrics(request: Request) -> Response:
     """Prometheus metrics: requests, latency, images, faces, errors, queue depth, video jobs."""
     return Response(request.app.state.metrics.text(), media_type=request.app.state.metrics.content_type)
@@ -99,7 +100,7 @@ def _scalars(path: Path) -> dict:
     return {k: v for k, v in data.items() if isinstance(v, str | int | float | bool) and not isinstance(v, dict)}
 
 
-@router.get("/v1/info")
+@router.get("/v1/info", tags=["service"])
 def info(request: Request) -> dict:
     """The package and model versions, the model's measured figures, the detectors and the service's limits."""
     settings = request.app.state.service.settings
@@ -120,3 +121,6 @@ def info(request: Request) -> dict:
             "video_ttl_seconds": settings.video_ttl,
         },
     }
+
+
+router.include_router(videos)  # after the faces: the order of the docs

@@ -118,7 +118,7 @@ class Jobs:
         return {**{name: getattr(job, name) for name in fields}, "expires_in": expires}
 
 
-router = APIRouter(prefix="/v1/videos")
+router = APIRouter(prefix="/v1/videos", tags=["videos"])
 
 
 @router.post("", status_code=202, response_model=VideoJobOut, responses=ERROR_RESPONSES,
