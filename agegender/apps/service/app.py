@@ -49,7 +49,7 @@ class Settings:
 class Service:
     """What the routes use: the settings, the model's workers, the video jobs and the metrics."""
 
-    def __init__(self, settings: Settings, estimator: Estimator | None, metrics: Metrics):
+    def __init__(self, settings: Settings, estimator: Estimator | None, metrics: Metrics, jobs=None):
         self.settings, self.metrics = settings, metrics
         n = max(1, settings.workers)
         if estimator is None:
@@ -58,7 +58,7 @@ class Service:
         else:
             estimators = estimator.replicas(n) if n > 1 else [estimator]
         self.workers = Workers(estimators, settings.queue, settings.timeout)
-        self.jobs = Jobs(self.workers, settings.video_jobs, settings.video_ttl)
+        self.jobs = jobs if jobs is not None else Jobs(self.workers, settings.video_jobs, settings.video_ttl)
         metrics.queue.set_function(lambda: self.workers.pending)
         metrics.jobs.set_function(lambda: len(self.jobs))
 
@@ -67,13 +67,14 @@ class Service:
         self.workers.close()
 
 
-def create_app(estimator: Estimator | None = None, settings: Settings = Settings()) -> FastAPI:
-    """The service; `estimator` (default: one made from `settings.options` when the app starts) is shared."""
+def create_app(estimator: Estimator | None = None, settings: Settings = Settings(), jobs=None) -> FastAPI:
+    """The service; `estimator` (default: one made from `settings.options` when the app starts) is shared, and
+    `jobs` keeps the video jobs (default: in this process; on Ray Serve, one store shared by the replicas)."""
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.service = Service(settings, estimator, metrics)
+        app.state.service = Service(settings, estimator, metrics, jobs)
         print(f"agegender serve: ready, {settings.workers} model threads, queue {settings.queue}", file=sys.stderr)
         yield
         app.state.service.close()

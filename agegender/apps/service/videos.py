@@ -51,7 +51,8 @@ class Job:
 
 
 class Jobs:
-    """The video jobs kept: bounded in number, finished ones expiring."""
+    """The video jobs kept: bounded in number, finished ones expiring. `add`, `status` and `drop` are coroutines,
+    as are those of the Ray engine's shared store (`rayserve.RemoteJobs`), so that the routes serve either."""
 
     def __init__(self, workers, limit: int, ttl: float):
         self.workers, self.limit, self.ttl = workers, limit, ttl
@@ -66,14 +67,15 @@ class Jobs:
         for job in [j for j in self._jobs.values() if j.finished and now - j.finished > self.ttl]:
             self._jobs.pop(job.id, None)
 
-    def add(self, data: bytes, name: str, options: dict, every: int, max_frames: int | None) -> Job:
+    async def add(self, data: bytes, name: str, options: dict, every: int, max_frames: int | None) -> dict:
+        """The new job's status; Full when `limit` jobs are kept."""
         self._expire()
         if len(self._jobs) >= self.limit:
             raise Full(f"{len(self._jobs)} video jobs are kept, the limit: delete one or try again later")
         job = Job(uuid.uuid4().hex, name)
         self._jobs[job.id] = job
         self._pool.submit(self._run, job, data, options, every, max_frames)
-        return job
+        return self._out(job)
 
     def _run(self, job: Job, data: bytes, options: dict, every: int, max_frames: int | None) -> None:
         def on_frame(frame: int, frames: int) -> None:
@@ -97,11 +99,12 @@ class Jobs:
                 job.status, job.error = "error", "the analysis stopped"
             job.finished = time.monotonic()
 
-    def get(self, job_id: str) -> Job | None:
+    async def status(self, job_id: str) -> dict | None:
         self._expire()
-        return self._jobs.get(job_id)
+        job = self._jobs.get(job_id)
+        return None if job is None else self._out(job)
 
-    def drop(self, job_id: str) -> bool:
+    async def drop(self, job_id: str) -> bool:
         job = self._jobs.pop(job_id, None)
         if job:
             job.dropped.set()
@@ -112,7 +115,7 @@ class Jobs:
             job.dropped.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def out(self, job: Job) -> dict:
+    def _out(self, job: Job) -> dict:
         expires = None if job.finished is None else max(0.0, self.ttl - (time.monotonic() - job.finished))
         fields = ("id", "file", "status", "progress", "frames", "error", "rows", "people")
         return {**{name: getattr(job, name) for name in fields}, "expires_in": expires}
@@ -136,23 +139,21 @@ async def start_video(
     name, data = files[0]
     if not data:
         raise VideoError(name, "the file is empty")
-    jobs = request.app.state.service.jobs
-    return jobs.out(jobs.add(data, name, opts, every, max_frames))
+    return await request.app.state.service.jobs.add(data, name, opts, every, max_frames)
 
 
 @router.get("/{job_id}", response_model=VideoJobOut, responses={404: {"description": "no such job (or expired)"}})
-def video_job(job_id: str, request: Request) -> dict:
+async def video_job(job_id: str, request: Request) -> dict:
     """A video job's progress; when done, its per-frame and per-person rows."""
-    jobs = request.app.state.service.jobs
-    job = jobs.get(job_id)
+    job = await request.app.state.service.jobs.status(job_id)
     if job is None:
         raise HTTPException(404, f"no video job {job_id} (unknown, deleted or expired)")
-    return jobs.out(job)
+    return job
 
 
 @router.delete("/{job_id}", status_code=204, responses={404: {"description": "no such job (or expired)"}})
-def drop_video(job_id: str, request: Request) -> Response:
+async def drop_video(job_id: str, request: Request) -> Response:
     """Drop a video job (a running one stops)."""
-    if not request.app.state.service.jobs.drop(job_id):
+    if not await request.app.state.service.jobs.drop(job_id):
         raise HTTPException(404, f"no video job {job_id} (unknown, deleted or expired)")
     return Response(status_code=204)
