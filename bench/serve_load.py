@@ -153,6 +153,10 @@ def main() -> None:
                                             for c in levels]
                     for figures in result[engine][kind]:
                         print(f"{engine}, {kind}, {figures['clients']} clients: {figures}")
+                replicas = [c for c in psutil.Process(running.process.pid).children(recursive=True)
+                            if "ServeReplica" in " ".join(c.cmdline())]
+                if replicas:
+                    result[engine]["replica_rss_mb_after_load"] = [round(c.memory_info().rss / 1e6) for c in replicas]
         local, baseline = result["local"]["one_face"], result["predict"]["one_face"]["images_per_s"]
         four = next((f for f in local if f["clients"] == 4), None)
         if four:
