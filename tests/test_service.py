@@ -32,10 +32,15 @@ def tmpdir_of_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def url(tmpdir_of_server):
+def default_server(tmpdir_of_server):
     """The default service, with its temporary folder watched (uploads must never land there)."""
     with server(env={"TMPDIR": str(tmpdir_of_server)}) as running:
-        yield running.url
+        yield running
+
+
+@pytest.fixture(scope="module")
+def url(default_server):
+    return default_server.url
 
 
 @pytest.fixture(scope="module")
@@ -266,11 +271,10 @@ def test_wrong_keys_of_equal_length_take_the_same_time(keyed):
     assert abs(first - last) < 0.05 * min(first, last)
 
 
-def test_warns_when_listening_beyond_localhost_without_a_key():
+def test_warns_when_listening_beyond_localhost_without_a_key(default_server):
+    assert "warning" not in default_server.stderr()
     with server("--host", "0.0.0.0") as running:
         assert "warning: listening on 0.0.0.0 with no API key" in running.stderr()
-    with server() as running:
-        assert "warning" not in running.stderr()
 
 
 def test_the_thread_pool_sizes_to_the_cores(url):
