@@ -19,7 +19,8 @@ def add_serve(sub) -> None:
     s.add_argument("--api-key-file", metavar="FILE", help="require `Authorization: Bearer KEY` with one of the keys "
                    "in this file (one a line; # comments); the health checks stay open")
     s.add_argument("--max-upload-mb", type=float, default=20, help="largest request in MB (default 20; 413 above)")
-    s.add_argument("--workers", type=int, help="model threads, each with its own Estimator (default: one per core)")
+    s.add_argument("--workers", type=int, help="model threads, each with its own Estimator (default: one per core; "
+                   "with --engine ray, --cpus-per-replica)")
     s.add_argument("--queue", type=int, default=16, help="requests waiting beyond those running (default 16); more "
                    "are answered 503 with Retry-After")
     s.add_argument("--timeout", type=float, default=30, help="seconds one request may take (default 30; then 503)")
@@ -50,7 +51,11 @@ def is_local(host: str) -> bool:
 
 
 def serve_command(args) -> int:
-    keys = read_keys(args.api_key_file) if args.api_key_file else ()
+    try:
+        keys = read_keys(args.api_key_file) if args.api_key_file else ()
+    except OSError as exc:
+        print(f"error: cannot read the API key file: {exc}", file=sys.stderr)
+        return 2
     if args.api_key_file and not keys:
         print(f"error: no API key in {args.api_key_file}", file=sys.stderr)
         return 2
