@@ -32,7 +32,7 @@ if job is None:
         job = analyse_video(ui.estimator(detector), data, upload.name, every, lambda f: bar.progress(f))
     except agegender.VideoError as exc:
         bar.empty()
-        st.error(f"Could not read **{upload.name}**: {str(exc).removeprefix('video: ')}.", icon=":material/error:")
+        st.error(f"Could not read **{upload.name}**: {exc.reason}.", icon=":material/error:")
         st.stop()
     bar.empty()
     ui.store_analysis(key, job)

@@ -45,13 +45,15 @@ class VideoJob:
     """One video's contribution to the rows, the same wherever it runs (here or in a Ray actor).
 
     `results` yields each analysed frame that has faces, as it goes, then one no_face result if none had;
-    a video that cannot be read yields one error result. Afterwards `persons` holds its people (tracks).
+    a video that cannot be read yields one error result (its VideoError is kept in `error`). Afterwards `persons`
+    holds its people (tracks).
     """
 
     def __init__(self, estimator: Estimator, src, name: str, every: int = 1, max_frames: int | None = None):
         self.estimator, self.src, self.name, self.every, self.max_frames = estimator, src, name, every, max_frames
         self.info = None
         self.persons: list[Person] = []
+        self.error: VideoError | None = None
 
     def results(self, on_frame=None) -> Iterator[ImageResult]:
         """The results for the rows; `on_frame(frame, result)` also sees every analysed frame."""
@@ -65,6 +67,7 @@ class VideoJob:
                 if result.faces:
                     yield result
         except VideoError as exc:
+            self.error = exc
             yield failed(self.name, str(exc))
             return
         self.persons = people(seen, self.info.fps)

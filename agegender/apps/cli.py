@@ -1,4 +1,5 @@
-"""Command line: `agegender {predict,evaluate,train,finalize,export,combine,teach} ...` (also `python -m agegender`).
+"""Command line: `agegender {predict,serve,evaluate,train,finalize,export,combine,teach} ...` (also
+`python -m agegender`).
 
 Only `train`, `finalize`, `export`, `combine` and `teach` load the training wing (TensorFlow/Keras for the first three).
 """
@@ -7,11 +8,11 @@ import argparse
 import logging
 import sys
 
-from ..inference.decode import DEFAULT_MAX_PIXELS
-from ..inference.detect import DEFAULT_DETECTOR, DETECTORS
 from ..inference.estimator import Estimator
 from ..paths import MODEL_SPEC, MODELS, data_root, imagenet_weights
 from .commands import combine_command, evaluate_command, export_command, finalize_command, teach_command, train_command
+from .options import add_estimator_arguments, estimator_options
+from .serve import add_serve
 
 EXIT_STATUS = "exit status: 0 when at least one input was read (faces or none), 1 when every input failed, 2 for usage"
 
@@ -32,15 +33,7 @@ def _predict(args) -> int:
         from .scale import run_ray
 
         return run_ray(inputs, args)
-    estimator = Estimator(
-        args.model,
-        detector=args.detector,
-        score_threshold=args.threshold,
-        min_face=args.min_face,
-        flip=args.flip,
-        max_pixels=int(args.max_pixels * 1e6),
-        serving=args.serving,
-    )
+    estimator = Estimator(**estimator_options(args))
     stream = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
     try:
@@ -56,11 +49,6 @@ def _predict(args) -> int:
             write_people(fh, runner.people)
     print(summary.line(), file=sys.stderr)
     return 0 if summary.ok + summary.no_face else 1
-
-
-def _detector_help() -> str:
-    thresholds = ", ".join(f"{name} {cls.default_threshold}" for name, cls in sorted(DETECTORS.items()))
-    return f"face detection score threshold (default: the detector's own: {thresholds})"
 
 
 def _add_predict(sub) -> None:
@@ -80,19 +68,7 @@ def _add_predict(sub) -> None:
     r.add_argument("--per-person", metavar="FILE", help="videos: one CSV row per person (track) with a robust age")
     r.add_argument("--every", type=int, default=1, metavar="N", help="videos: analyse every Nth frame (default 1)")
     r.add_argument("--max-frames", type=int, help="videos: stop after this many analysed frames")
-    r.add_argument("--min-face", type=float, default=Estimator.MIN_FACE, metavar="PX",
-                   help=f"ignore faces narrower than this (default {Estimator.MIN_FACE:g})")
-    r.add_argument("--threshold", type=float, help=_detector_help())
-    r.add_argument("--detector", default=DEFAULT_DETECTOR, choices=sorted(DETECTORS, key=lambda n: n != "auto"),
-                   help="face detector: auto (default: retinaface, and centerface where faces are small or none is "
-                   "found), retinaface (fast) or centerface (thorough: more small and hard faces, slower)")
-    r.add_argument("--flip", action=argparse.BooleanOptionalAction,
-                   help="average each face with its mirror image (default: as the model spec says; on)")
-    r.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6, metavar="MPX",
-                   help=f"refuse images declaring more megapixels than this (default {DEFAULT_MAX_PIXELS / 1e6:g})")
-    r.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
-    r.add_argument("--serving", choices=["combined", "ours"], help="combined: our network and the CC0 networks "
-                   "through the fitted combiner (the default); ours: our network alone (faster)")
+    add_estimator_arguments(r)
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     g = r.add_argument_group("scale-out on Ray Data (agegender.apps.scale)")
     g.add_argument("--engine", choices=["local", "ray"], default="local", help="where to run (default local)")
@@ -108,6 +84,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="agegender", description="Apparent age and gender of every face.")
     sub = p.add_subparsers(dest="command", required=True)
     _add_predict(sub)
+    add_serve(sub)
 
     e = sub.add_parser("evaluate", help="score the model on a labelled CSV and write a metrics JSON")
     e.add_argument("labels", help="CSV with path,age,gender[,race] columns")

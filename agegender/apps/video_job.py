@@ -8,7 +8,7 @@ import numpy as np
 from ..inference.people import Person
 from ..inference.render import annotate
 from ..inference.results import ImageResult
-from ..inference.video import VideoError, VideoInfo, VideoWriter
+from ..inference.video import VideoInfo, VideoWriter
 from .batch import VideoJob
 from .ui import face_crops
 
@@ -52,10 +52,11 @@ def analyse_video(estimator, data: bytes, name: str, every: int = 1, progress=No
             progress(min(1.0, (result.frame + 1) / job.info.frames))
 
     try:
-        errors = [result.error for result in job.results(on_frame) if result.error]
+        for _ in job.results(on_frame):
+            pass
     finally:
         if writer is not None:
             writer.close()
-    if errors:
-        raise VideoError(errors[0])
+    if job.error:
+        raise job.error
     return VideoAnalysis(name, job.info, every, results, job.persons, thumbnails, buffer.getvalue())

@@ -61,7 +61,7 @@ def _located(faces, mode: str, estimator=None):
             return str(exc)
         if mode == "chips":
             if image.shape[0] != image.shape[1]:
-                raise ImageError(f"{faces.paths[i]}: not a square aligned chip ({image.shape[1]}x{image.shape[0]})")
+                raise ImageError(str(faces.paths[i]), f"not a square aligned chip ({image.shape[1]}x{image.shape[0]})")
             return i, image, _chip_face(image, detector)
         found = estimator.detect(image)
         return (i, image, _main_face(found)) if len(found) else None
