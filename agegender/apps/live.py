@@ -26,6 +26,7 @@ from ..inference.video import VideoAnalyzer
 
 ANALYSIS_NICENESS = 5
 DETECT_SIDE = 320
+SHOWN_WIDTH = 560  # the webcam page shows the video about this wide (three fifths of its main column)
 
 
 def live_estimator(estimator: Estimator) -> Estimator:
@@ -65,7 +66,7 @@ class LiveAnnotator:
         return self._drawn(image, self._analyse(image))
 
     def _drawn(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
-        return annotate(image, faces, note=f"{self.fps():.1f} fps")
+        return annotate(image, faces, note=f"{self.fps():.1f} fps", display_width=SHOWN_WIDTH)
 
     def _analyse(self, image: np.ndarray) -> list[Face]:
         result = self.analyzer.process([image], [self.frames], "webcam")[0]
