@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import multiprocessing
+import os
 import re
 import shutil
 import socket
@@ -63,11 +64,13 @@ def listening_addresses(port: int) -> set[str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run streamlit_app.py` as the README says, with only a port of its own."""
+    """`streamlit run streamlit_app.py` as the README says, with only a port of its own; under the Python of
+    $AGEGENDER_DASHBOARD_PYTHON if set (say, a fresh venv with only the `[dashboard]` extra)."""
     port = _free_port()
     log = open(tmp_path_factory.mktemp("streamlit") / "server.log", "w")
+    python = os.environ.get("AGEGENDER_DASHBOARD_PYTHON", sys.executable)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", f"--server.port={port}"],
+        [python, "-m", "streamlit", "run", "streamlit_app.py", f"--server.port={port}"],
         cwd=REPO,
         stdout=log,
         stderr=subprocess.STDOUT,
