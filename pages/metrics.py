@@ -101,8 +101,8 @@ for key, title, first in (("by_gender", "By gender", "Gender"), ("by_race", "By 
         table(frame(m[key], keys), first)
 left, right = st.columns(2)
 coverage = frame(m["by_age_bin"], keys)
-left.plotly_chart(bars(coverage, "interval90_coverage", "90% interval coverage by true age (coarse bins; dashed: "
-                       "the 90% aimed at)", percent=True, target=0.9, x_title="True age, coarse bin"), key="coverage")
+left.plotly_chart(bars(coverage, "interval90_coverage", "90% interval coverage (dashed: the aim)", percent=True,
+                       target=0.9, x_title="True age, coarse bin"), key="coverage")
 calibration = pd.DataFrame(m["gender_calibration"])
 fig = px.line(calibration, x="confidence", y="accuracy", markers=True, title="Gender: confidence against accuracy",
               range_x=[0.5, 1], range_y=[0.4, 1], labels={"confidence": "Stated probability", "accuracy": "Accuracy"})
