@@ -19,7 +19,7 @@ from agegender import Estimator
 from agegender.inference.combiner import Combiner
 from agegender.paths import MODEL_SPEC, SAMPLES
 from agegender.training.combine import dev_data, out_of_fold
-from agegender.training.devsets import DEVELOPMENT, fairface_group, outputs
+from agegender.training.devsets import DEVELOPMENT, FAIRFACE_GROUPS, fairface_group, outputs
 from bench.report import RESULTS, bench_parser, write_json
 from bench.robustness import suite_lines
 from bench.widerface_gender import widerface_gender
@@ -84,6 +84,32 @@ def race_gap_lines(data, right) -> dict:
                                                              "report")}
 
 
+def answered(data, out) -> dict:
+    """Coverage (genders told) and accuracy of the genders told, overall, by age band and by race where labelled."""
+    known = ~np.isnan(data.genders)
+    right, told = _right(out, data.genders), out.gender_known
+
+    def figures(mask):
+        mask = mask & known
+        if not mask.any():
+            return None
+        return {"n": int(mask.sum()), "coverage": round(float(told[mask].mean()), 4),
+                "answered_accuracy": round(float(right[mask & told].mean()), 4) if (mask & told).any() else None,
+                "accuracy_before_abstention": round(float(right[mask].mean()), 4)}
+
+    report = {"all": figures(np.ones(len(known), bool))}
+    if (~np.isnan(data.ages)).any():
+        for low, high in ((0, 3), (3, 13), (13, 20), (20, 40), (40, 60), (60, 200)):
+            report[f"age {low}-{high - 1}" if high < 200 else f"age {low}+"] = figures((data.ages >= low) &
+                                                                                        (data.ages < high))
+    if (data.groups >= 0).any():
+        for i, group in enumerate(FAIRFACE_GROUPS):
+            report[f"age {group}"] = figures(data.groups == i)
+    for race in sorted({r for r in data.races if r}):
+        report[f"race {race}"] = figures(data.races == race)
+    return {k: v for k, v in report.items() if v}
+
+
 def one_face_seconds(estimator, repeats: int = 30) -> float:
     """Median seconds to analyse one portrait (decode, detect, every network, combine) with one thread of work."""
     photo = (SAMPLES / "obama_official_portrait.jpg").read_bytes()
@@ -101,7 +127,7 @@ def held(value: float, target: str) -> bool | None:
         return None
     op, limit = target.rsplit(" ", 1)
     value = abs(value) if op.startswith("|.|") else value
-    return value <= float(limit) if "<=" in op else value >= float(limit)
+    return bool(value <= float(limit) if "<=" in op else value >= float(limit))
 
 
 def scorecard(spec, serving: str | None, root=None) -> dict:
@@ -115,19 +141,21 @@ def scorecard(spec, serving: str | None, root=None) -> dict:
     base = {k: params[k] for k in ("age_offset", "temperature") if k in params}
     combiner = Combiner(params, estimator.spec.interval_level)
     results = out_of_fold(dev, networks, base) if fitted else {d.name: combiner(d.columns) for d in dev}
-    lines = {}
+    lines, genders = {}, {}
     for d in dev:
         lines.update(set_lines(d.name, d, results[d.name]))
+        genders[d.name] = answered(d, results[d.name])
     test = outputs("utk_test", chosen, estimator, root)
     data = dev_data("utk_test", test, networks, estimator.flip)
     lines.update(set_lines("utk_test", data, combiner(data.columns)))
+    genders["utk_test"] = answered(data, combiner(data.columns))
     lines.update(suite_lines(outputs("utk_test_degraded", chosen, estimator, root), combiner, estimator.flip))
     wider = widerface_gender(estimator)
     lines["widerface gender, matched faces 32 px and wider"] = (wider["by_width"]["32 px and more"]
                                                                ["gender_accuracy"], ">= 0.88")
-    return {"model": str(spec), "serving": estimator.serving, "version": estimator.version,
-            "out_of_fold": fitted, "lines": {k: {"value": round(float(v), 4), "target": t, "held": held(v, t)}
-                                             for k, (v, t) in lines.items()}}
+    figures = {k: {"value": round(float(v), 4), "target": t, "held": held(v, t)} for k, (v, t) in lines.items()}
+    return {"model": str(spec), "serving": estimator.serving, "version": estimator.version, "out_of_fold": fitted,
+            "answered_gender": genders, "lines": figures}
 
 
 def _gain(line: dict, new: float, old: float) -> float:

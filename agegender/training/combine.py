@@ -85,13 +85,14 @@ def fit_age(sets: list[DevData], networks: list[str]) -> dict:
     """Age weights and bias correction minimising the sets' mean age loss (each set counted the same)."""
     sets = [s for s in sets if (~np.isnan(s.ages)).any() or (s.groups >= 0).any()]
 
+    means = [[s.columns[n]["age"] @ GRID for n in networks] for s in sets]  # the mixture's mean is linear in them
+
     def objective(x):
-        combiner = Combiner(_age_params(x, networks))
         losses = []
-        for s in sets:
-            mixture = combiner.mixture(s.columns)
-            loss = s.age_loss(mixture @ GRID + combiner.age_shift(mixture @ GRID))
-            losses.append(np.nanmean(loss))
+        for s, (ours, partner) in zip(sets, means, strict=True):
+            weight = np.interp(ours, KNOTS, np.clip(x[:8], 0, 1))
+            mean = weight * ours + (1 - weight) * partner
+            losses.append(np.nanmean(s.age_loss(np.clip(mean + np.interp(mean, KNOTS, x[8:]), 0, 100))))
         return np.mean(losses) + 0.01 * np.sum(np.diff(x[:8]) ** 2) + 0.01 * np.sum(x[8:] ** 2)
 
     result = minimize(objective, np.r_[np.full(8, 0.5), np.zeros(8)], method="Powell",
