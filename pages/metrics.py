@@ -68,6 +68,51 @@ def table(data: pd.DataFrame, first: str) -> None:
                  column_config=COLUMNS | {"group": st.column_config.TextColumn(first)})
 
 
+OFF_DOMAIN = {"London": "London studio portraits (ages 18-54, six poses)", "LFW": "LFW news photos (greyscale)",
+              "FairFace": "FairFace Flickr photos (infants to 70+)",
+              "widerface": "WIDER FACE crowd photos (faces 32 px and wider)"}
+
+
+def _shown(line: str, figure: dict) -> str:
+    """A line's value as text: a share with one decimal, or years."""
+    if float(figure["target"].split()[-1]) < 1:
+        return f"{figure['value']:.1%}"
+    return f"{figure['value']:+.2f} y" if "bias" in line else f"{figure['value']:.2f} y"
+
+
+def off_domain(card: dict, before: dict | None) -> pd.DataFrame:
+    """The scorecard's lines on photos unlike UTKFace, beside the earlier model's."""
+    rows = []
+    for line, figure in card["lines"].items():
+        if line.split()[0] not in OFF_DOMAIN:
+            continue
+        old = before["lines"].get(line) if before else None
+        rows.append({"Set": line.split()[0], "Figure": line.split(maxsplit=1)[1], "This model": _shown(line, figure),
+                     "Target": figure["target"].replace("|.|", "|bias|"),
+                     "Held": "yes" if figure["held"] else "no" if figure["held"] is not None else "",
+                     "Model 0.1.0": _shown(line, old) if old else ""})
+    return pd.DataFrame(rows)
+
+
+if "scorecard" in info:
+    card = info["scorecard"]
+    st.header("Photos unlike UTKFace")
+    st.caption(" · ".join(f"**{k}**: {v}" for k, v in OFF_DOMAIN.items()) + ". London, LFW and FairFace are the "
+               "development photos the combination was fitted on: their figures are out of fold (each face predicted "
+               "by a fit on other people). A gender is told only when the model is sure enough; the answered "
+               "accuracy counts the genders told, the coverage how many were told.")
+    st.dataframe(off_domain(card, info.get("scorecard_before")), hide_index=True)
+    told = [{"group": f"{name}: {group}", **figures} for name, groups in card.get("answered_gender", {}).items()
+            for group, figures in groups.items() if group.startswith("age ") and name in ("utk_test", "fairface")]
+    if told:
+        frame_told = pd.DataFrame(told)
+        fig = go.Figure([go.Bar(x=frame_told["group"], y=frame_told["coverage"], name="Genders told (coverage)"),
+                         go.Bar(x=frame_told["group"], y=frame_told["answered_accuracy"], name="Right, of those told")])
+        fig.update_layout(title="Gender: coverage beside the accuracy of the genders told, by true age",
+                          yaxis_tickformat=".0%", yaxis_range=[0, 1], barmode="group")
+        fig.update_traces(hovertemplate="%{x}: %{y:.1%}<extra></extra>")
+        st.plotly_chart(fig, key="answered")
+
 st.header("UTKFace test split: aligned face chips")
 st.caption(f"{m['n']:,} aligned face chips of the fixed UTKFace test split (never used for training or selection).")
 cols = st.columns(5)

@@ -100,6 +100,8 @@ def model_info() -> dict:
         "robustness": MODELS / "robustness.json",
         "photos": MODELS / "metrics_photos.json",
         "widerface": MODELS / "widerface_gender.json",
+        "scorecard": MODELS / "scorecard.json",
+        "scorecard_before": MODELS / "scorecard_0.1.0.json",
     }.items():
         if path.is_file():
             found[key] = json.loads(path.read_text())

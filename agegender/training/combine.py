@@ -27,7 +27,7 @@ from .network_outputs import flipped_columns
 
 KNOTS = (0.0, 13.0, 20.0, 30.0, 45.0, 60.0, 80.0, 100.0)
 CHILD_BELOW = 13.0
-BAND_EDGES = (3.0, 13.0)  # abstention bands of the age estimate: 0-2, 3-12, 13+
+BAND_EDGES = (3.0, 13.0, 20.0, 60.0)  # abstention bands of the age estimate: 0-2, 3-12, 13-19, 20-59, 60+
 ANSWERED = 0.97
 FOLDS = 5
 log = logging.getLogger(__name__)
