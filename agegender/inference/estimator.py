@@ -12,8 +12,11 @@ from ..paths import MODEL_SPEC
 from .align import align_faces
 from .decode import DEFAULT_MAX_PIXELS, ImageError, Picture, iter_pictures, source_name
 from .detect import DEFAULT_DETECTOR, Detections, get_detector
+from .networks import concat_crops
+from .networks.descriptor import Descriptor
 from .results import Face, ImageResult, build, failed
 from .runtime import AgeGenderModel
+from .tracking import Look, described
 
 
 class Estimator:
@@ -52,6 +55,14 @@ class Estimator:
         self.flip = flip
         self.max_pixels = max_pixels
         self._replicas: dict[int, list[Estimator]] = {}
+        self._descriptor: Descriptor | None = None
+
+    @property
+    def descriptor(self) -> Descriptor:
+        """The face descriptor network that tracking uses, loaded when first needed."""
+        if self._descriptor is None:
+            self._descriptor = Descriptor(threads=self.threads)
+        return self._descriptor
 
     def with_options(
         self,
@@ -99,7 +110,7 @@ class Estimator:
             other.threads = threads
             other.model = AgeGenderModel(self.model.spec_path, threads=threads)
             other.detector = self._sibling_detector(self.detector.name, threads)
-            other._replicas = {}
+            other._replicas, other._descriptor = {}, None
             copies.append(other)
         self._replicas[n] = copies
         return copies
@@ -147,14 +158,17 @@ class Estimator:
         sources = list(sources) if sources is not None else [source_name(image) for image in images]
         frames = list(frames) if frames is not None else [None] * len(sources)
         items: list[_Item] = []
-        chips = [self._no_chips()]
+        chips, crops = [self._no_chips()], []
         for image, source, frame in zip(images, sources, frames, strict=True):
             try:
                 for picture in self.pictures(image, bgr=bgr, name=source):
                     found = self.detect(picture.pixels)
                     chips.append(self.align(picture.pixels, found))
                     number = frame if picture.frame is None else picture.frame
-                    items.append(_Item(source, number, picture.size, picture.scale, found))
+                    look = None if tracker is None else tracker.look(picture.pixels, found, number)  # tracking:
+                    if look is not None:  # the faces the tracker needs descriptors of
+                        crops.append(self.descriptor.crop(picture.pixels, found[look.wanted]))
+                    items.append(_Item(source, number, picture.size, picture.scale, found, look=look))
                     if keep is not None:
                         keep.append(_for_drawing(picture, self.detector.max_side))
             except ImageError as exc:
@@ -164,14 +178,21 @@ class Estimator:
                 if keep is not None:
                     keep.append(None)
         out = self.model.predict(np.concatenate(chips), flip=self.flip)
-        results, start = [], 0
+        descriptors = self.descriptor.predict(concat_crops(crops))["descriptor"] if crops else None
+        results, start, begun = [], 0, 0
         for item in items:
             if item.error:
                 results.append(failed(item.source, item.error, item.frame))
                 continue
             part = out[start : start + len(item.found)]
             start += len(item.found)
-            results.append(build(item.source, item.size, item.scale, item.found, part, item.frame, tracker))
+            if item.look is not None:  # tracking: between the networks and the result
+                wanted = int(item.look.wanted.sum())
+                part = described(part, item.look.wanted, descriptors[begun : begun + wanted])
+                begun += wanted
+                size = (item.size[0] * item.scale, item.size[1] * item.scale)
+                part = tracker.update(item.found, part, size, item.look.cut)
+            results.append(build(item.source, item.size, item.scale, item.found, part, item.frame))
         return results
 
     def _no_chips(self) -> np.ndarray:
@@ -189,6 +210,7 @@ class _Item:
     scale: float = 1.0
     found: Detections | None = None
     error: str | None = None
+    look: Look | None = None
 
 
 def _for_drawing(picture: Picture, max_side: int | None) -> Picture:

@@ -1,23 +1,28 @@
-"""People in a video: one summary per track, aggregated over all the frames it was seen in."""
+"""People in a video: its tracks joined by what their faces look like, each person summarised over its sightings."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from .groups import age_group
-from .results import ImageResult
+from .networks.descriptor import distances
+from .results import Face, ImageResult
+from .tracking import SAME_PERSON
 
 
 @dataclass
 class Person:
-    """One tracked face over a video: when it was seen, a robust age and a weighted gender vote.
+    """One person in a video: the tracks joined into them, when they were seen, a robust age and a gender vote.
 
-    Age is the median of its per-frame ages and the interval the medians of their bounds; gender is the
-    detector-score-weighted mean of P(female). `best_frame` and `best_box` locate its largest sighting.
+    Age is the median of the per-frame ages and the interval the medians of their bounds; gender is the
+    detector-score-weighted mean of P(female) (a face whose gender is "unknown" counts as 0.5; a person none of
+    whose faces has a gender is "unknown" too). `best_frame` and `best_box` locate the largest sighting;
+    `sightings` are (frame number, face) in order.
     """
 
     source: str
-    track_id: int
+    person: int
+    tracks: list[int]
     first_frame: int
     last_frame: int
     first_seconds: float
@@ -31,9 +36,10 @@ class Person:
     gender_probability: float
     best_frame: int
     best_box: tuple[float, float, float, float]
+    sightings: list[tuple[int, Face]] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        row = asdict(self)
+        row = {name: value for name, value in asdict(self).items() if name in PERSON_FIELDS}
         for key in ("age", "age_low", "age_high", "first_seconds", "last_seconds"):
             row[key] = round(row[key], 2)
         row["gender_probability"] = round(row["gender_probability"], 4)
@@ -41,42 +47,97 @@ class Person:
         return row
 
 
-PERSON_FIELDS = tuple(Person.__dataclass_fields__)
+PERSON_FIELDS = tuple(name for name in Person.__dataclass_fields__ if name != "sightings")
 
 
-def people(results: list[ImageResult], fps: float) -> list[Person]:
-    """One Person per track id in a video's frame results (in order of first appearance)."""
-    sightings: dict[int, list] = {}
+def _p_female(face: Face) -> float:
+    if face.gender == "unknown":
+        return 0.5
+    return face.gender_probability if face.gender == "female" else 1 - face.gender_probability
+
+
+def _summary(source: str, number: int, tracks: list[int], seen: list[tuple[int, Face]], fps: float) -> Person:
+    seen = sorted(seen, key=lambda s: s[0])
+    frames, faces = [frame for frame, _ in seen], [face for _, face in seen]
+    weights = np.array([max(f.detector_score, 1e-3) for f in faces])
+    vote = float(np.average([_p_female(f) for f in faces], weights=weights))
+    decided = any(f.gender != "unknown" for f in faces)
+    age = float(np.median([f.age for f in faces]))
+    best = int(np.argmax([f.width for f in faces]))
+    return Person(
+        source=source,
+        person=number,
+        tracks=sorted(tracks),
+        first_frame=frames[0],
+        last_frame=frames[-1],
+        first_seconds=frames[0] / fps,
+        last_seconds=frames[-1] / fps,
+        frames=len(faces),
+        age=age,
+        age_low=min(age, float(np.median([f.age_low for f in faces]))),
+        age_high=max(age, float(np.median([f.age_high for f in faces]))),
+        age_group=age_group(age),
+        gender=("female" if vote >= 0.5 else "male") if decided else "unknown",
+        gender_probability=max(vote, 1 - vote),
+        best_frame=frames[best],
+        best_box=faces[best].box,
+        sightings=seen,
+    )
+
+
+def join_tracks(frames: dict[int, set], descriptors: dict[int, np.ndarray], same_person: float) -> list[list[int]]:
+    """Groups of tracks that are one person: average-linkage clustering of the tracks' mean descriptors, joining
+    the closest two groups while they are nearer than `same_person` and were never seen in the same frame."""
+    groups = [[t] for t in frames]
+    seen = [set(frames[t]) for t in frames]
+    means = [descriptors.get(t) for t in frames]
+    usable = [m is not None for m in means]
+    d = np.full((len(groups), len(groups)), np.inf)
+    rows = [i for i, ok in enumerate(usable) if ok]
+    if rows:
+        d[np.ix_(rows, rows)] = distances(np.stack([means[i] for i in rows]), np.stack([means[i] for i in rows]))
+    np.fill_diagonal(d, np.inf)
+    for i in range(len(groups)):
+        for j in range(i + 1, len(groups)):
+            if seen[i] & seen[j]:
+                d[i, j] = d[j, i] = np.inf
+    alive = list(range(len(groups)))
+    while len(alive) > 1:
+        sub = d[np.ix_(alive, alive)]
+        i, j = divmod(int(np.argmin(sub)), len(alive))
+        if sub[i, j] >= same_person:
+            break
+        a, b = alive[i], alive[j]
+        na, nb = len(groups[a]), len(groups[b])
+        merged = (d[a] * na + d[b] * nb) / (na + nb)  # average linkage (inf stays inf: never together)
+        d[a], d[:, a] = merged, merged
+        d[a, a] = np.inf
+        groups[a] += groups[b]
+        alive.remove(b)
+    return [sorted(groups[i]) for i in alive]
+
+
+def people(results: list[ImageResult], fps: float, same_person: float = SAME_PERSON) -> list[Person]:
+    """The people of one video's frame results, numbered from 1 in order of first appearance.
+
+    Tracks whose faces look alike (mean descriptors nearer than `same_person`: lower is stricter) and that were
+    never in the same frame are one person.
+    """
+    sightings: dict[int, list[tuple[int, Face]]] = {}
+    described: dict[int, list[np.ndarray]] = {}
+    source = next((r.source for r in results), "")
     for result in results:
         for face in result.faces:
-            if face.track_id is not None:
-                sightings.setdefault(face.track_id, []).append((result.frame or 0, face, result.source))
-    persons = []
-    for track_id, seen in sightings.items():
-        frames = [frame for frame, _, _ in seen]
-        faces = [face for _, face, _ in seen]
-        p_female = np.array([f.gender_probability if f.gender == "female" else 1 - f.gender_probability for f in faces])
-        weights = np.array([max(f.detector_score, 1e-3) for f in faces])
-        vote = float(np.average(p_female, weights=weights))
-        age = float(np.median([f.age for f in faces]))
-        best = int(np.argmax([f.width for f in faces]))
-        persons.append(
-            Person(
-                source=seen[0][2],
-                track_id=track_id,
-                first_frame=min(frames),
-                last_frame=max(frames),
-                first_seconds=min(frames) / fps,
-                last_seconds=max(frames) / fps,
-                frames=len(faces),
-                age=age,
-                age_low=min(age, float(np.median([f.age_low for f in faces]))),
-                age_high=max(age, float(np.median([f.age_high for f in faces]))),
-                age_group=age_group(age),
-                gender="female" if vote >= 0.5 else "male",
-                gender_probability=vote if vote >= 0.5 else 1 - vote,
-                best_frame=frames[best],
-                best_box=faces[best].box,
-            )
-        )
-    return sorted(persons, key=lambda p: (p.first_frame, p.track_id))
+            if face.track_id is None:
+                continue
+            sightings.setdefault(face.track_id, []).append((result.frame or 0, face))
+            if face.descriptor is not None:
+                described.setdefault(face.track_id, []).append(face.descriptor)
+    frames = {t: {frame for frame, _ in seen} for t, seen in sightings.items()}
+    means = {t: np.mean(vectors, axis=0) for t, vectors in described.items()}
+    groups = join_tracks(frames, means, same_person)
+    groups.sort(key=lambda g: min(min(frames[t]) for t in g))
+    return [
+        _summary(source, n, group, [s for t in group for s in sightings[t]], fps)
+        for n, group in enumerate(groups, start=1)
+    ]

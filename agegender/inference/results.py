@@ -14,7 +14,8 @@ STATUSES = ("ok", "no_face", "error")
 
 @dataclass
 class Face:
-    """One face: where it is, how sure the detector was, and the age and gender estimates."""
+    """One face: where it is, how sure the detector was, and the age and gender estimates; in a video, its track
+    and, where it was computed, its descriptor (not part of the rows)."""
 
     box: tuple[float, float, float, float]
     landmarks: list[tuple[float, float]]
@@ -27,6 +28,7 @@ class Face:
     gender: str
     gender_probability: float
     track_id: int | None = None
+    descriptor: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def width(self) -> float:
@@ -47,7 +49,7 @@ class Face:
         return row
 
 
-FACE_FIELDS = tuple(Face.__dataclass_fields__)
+FACE_FIELDS = tuple(name for name in Face.__dataclass_fields__ if name != "descriptor")
 
 
 @dataclass
@@ -100,21 +102,18 @@ def no_face(source: str, size: tuple[int, int], frame: int | None = None) -> Ima
     return ImageResult(source, int(size[0]), int(size[1]), [], frame)
 
 
-def build(
-    source: str, size: tuple[int, int], scale: float, found: Detections, out: ModelOutput, frame=None, tracker=None
-) -> ImageResult:
+def build(source: str, size: tuple[int, int], scale: float, found: Detections, out: ModelOutput, frame=None):
     """The result for one image from its detections and the model's rows for them (same order).
 
     Faces are numbered left to right; boxes and landmarks found on a copy decoded at `scale` are given in the
-    original image's pixels. With a `tracker`, each face gets its track id and the track's smoothed age and
-    gender; otherwise gender is P(female) >= 0.5. The probability given is always that of the gender shown.
+    original image's pixels. Columns a tracker added (`FaceTracker.update`) give each face its track id and the
+    gender to show; otherwise gender is P(female) >= 0.5. The probability given is always that of the gender shown.
     """
     order = np.argsort(found.boxes[:, 0], kind="stable")
     found, out = found[order], out[order]
-    if tracker is not None:
-        out, track_ids, female = tracker.update(found, out, (size[0] * scale, size[1] * scale))
-    else:
-        track_ids, female = [None] * len(found), out.p_female >= 0.5
+    track_ids = out.data.get("track_id", [None] * len(found))
+    female = out.data.get("female", out.p_female >= 0.5)
+    descriptors = out.data.get("descriptor", np.full((len(found), 1), np.nan))
     faces = []
     for i in range(len(found)):
         p_female = float(out.p_female[i])
@@ -131,6 +130,7 @@ def build(
                 gender=GENDER_LABELS[int(female[i])],
                 gender_probability=p_female if female[i] else 1.0 - p_female,
                 track_id=None if track_ids[i] is None else int(track_ids[i]),
+                descriptor=None if np.isnan(descriptors[i, 0]) else descriptors[i].astype(np.float32),
             )
         )
     return ImageResult(source, int(size[0]), int(size[1]), faces, frame)

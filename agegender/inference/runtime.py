@@ -1,7 +1,7 @@
 """The served age & gender model: the ONNX file exported from the trained `.keras` model, on onnxruntime."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,20 +15,23 @@ CHIPS_PER_THREAD = 4  # network inputs per call and thread (flipped copies inclu
 
 @dataclass
 class ModelOutput:
-    """Per-chip columns: expected age, its spread (sd), the 90% interval and P(female)."""
+    """Per-chip columns: expected age, its spread (sd), the 90% interval and P(female); `data` holds further
+    columns that slice with the rows (a face's descriptor, its track id)."""
 
     age: np.ndarray
     age_std: np.ndarray
     age_low: np.ndarray
     age_high: np.ndarray
     p_female: np.ndarray
+    data: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.age)
 
     def __getitem__(self, index) -> "ModelOutput":
         return ModelOutput(
-            self.age[index], self.age_std[index], self.age_low[index], self.age_high[index], self.p_female[index]
+            self.age[index], self.age_std[index], self.age_low[index], self.age_high[index], self.p_female[index],
+            {key: value[index] for key, value in self.data.items()},
         )
 
 

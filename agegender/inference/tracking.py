@@ -1,12 +1,20 @@
-"""Tracking faces across video frames and smoothing their estimates over time."""
+"""Tracking faces across video frames, by where they are and by what they look like, smoothing their estimates.
 
-from dataclasses import dataclass
+A face continues a track when its box overlaps the track's and, where its descriptor was computed, it looks like
+the track's face; tracks end at a scene cut. A face that continues no track but looks like one seen before (ended
+at a cut, or lost when the person turned away or left) takes that track's number again.
+"""
 
+from dataclasses import dataclass, field, replace
+
+import cv2
 import numpy as np
 
 from .detect import Detections
+from .networks.descriptor import distances
 from .runtime import ModelOutput
 
+SAME_PERSON = 0.55  # descriptor distance under which two faces are one person (bench/descriptor.py)
 _SMOOTHED = ("age", "age_std", "age_low", "age_high", "p_female")
 
 
@@ -20,37 +28,111 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
+class SceneCuts:
+    """A cut between consecutive frames: their 32x24 grey thumbnails differ by more than `threshold` on average
+    (0-1 scale), far more than a moving camera or a turning head makes them differ."""
+
+    def __init__(self, threshold: float = 0.12):
+        self.threshold = threshold
+        self._last: np.ndarray | None = None
+
+    def __call__(self, image: np.ndarray) -> bool:
+        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+        thumb = cv2.resize(grey, (32, 24), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        last, self._last = self._last, thumb
+        return last is not None and float(np.abs(thumb - last).mean()) > self.threshold
+
+
+@dataclass
+class Look:
+    """What the tracker makes of a frame before the networks run: a scene cut, and which faces it needs
+    descriptors of (new or ambiguous ones, and a face due for a check)."""
+
+    cut: bool
+    wanted: np.ndarray
+
+
+def described(out: ModelOutput, wanted: np.ndarray, descriptors: np.ndarray) -> ModelOutput:
+    """`out` with the column `descriptor`: the rows given for the `wanted` faces, NaN for the others."""
+    column = np.full((len(out), descriptors.shape[1]), np.nan, np.float32)
+    column[wanted] = descriptors
+    return replace(out, data={**out.data, "descriptor": column})
+
+
 @dataclass
 class _Track:
     track_id: int
     box: np.ndarray
     state: dict
     female: bool
+    seen: int = 0  # the update it was last matched in
     hits: int = 1
     missed: int = 0
+    live: bool = True
+    descriptor: np.ndarray | None = None  # mean of the descriptors of its faces
+    described: int = 0
+
+    def describe(self, descriptor: np.ndarray) -> None:
+        self.described += 1
+        if self.descriptor is None:
+            self.descriptor = descriptor.astype(np.float64)
+        else:
+            self.descriptor = self.descriptor + (descriptor - self.descriptor) / self.described
 
 
+@dataclass
 class FaceTracker:
-    """Greedy IoU tracker with exponential smoothing of each track's age and gender.
+    """Greedy IoU tracker with appearance, scene cuts and exponential smoothing of each track's age and gender.
 
-    A track's estimates are the running mean of its first `1/alpha` frames, then an exponential
-    moving average with weight `alpha`. Its gender changes only when the smoothed P(female) crosses
-    0.5 by more than `hysteresis`, so an uncertain face does not flicker. A track unseen for
-    `max_missed` updates is dropped. Given each frame's size, tracks follow a stream whose resolution changes
-    (WebRTC lowers it under load): their boxes are rescaled to the new size before matching.
+    A track's estimates are the running mean of its first `1/alpha` frames, then an exponential moving average
+    with weight `alpha`. Its gender changes only when the smoothed P(female) crosses 0.5 by more than
+    `hysteresis`, so an uncertain face does not flicker. A track unseen for `max_missed` updates ends. Faces are
+    described (`look`) when new or ambiguous, and one face every `refresh` frames; a described face leaves a
+    track whose faces it is more than `same_person` + `split_margin` from, and takes up an ended track it is within
+    `same_person` of (ended within `memory` updates; None: ever). Given each frame's size, tracks follow a stream
+    whose resolution changes (WebRTC lowers it under load). `cuts` lists the frames that began a new scene.
     """
 
-    def __init__(self, iou_threshold: float = 0.3, alpha: float = 0.1, max_missed: int = 15, hysteresis: float = 0.1):
-        self.iou_threshold = iou_threshold
-        self.alpha = alpha
-        self.max_missed = max_missed
-        self.hysteresis = hysteresis
-        self._tracks: list[_Track] = []
-        self._next_id = 1
-        self._size: tuple[float, float] | None = None
+    iou_threshold: float = 0.3
+    alpha: float = 0.1
+    max_missed: int = 15
+    hysteresis: float = 0.1
+    same_person: float = SAME_PERSON
+    split_margin: float = 0.1
+    refresh: int = 10
+    memory: int | None = None
+    cuts: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.reset()
 
     def reset(self) -> None:
-        self._tracks, self._next_id, self._size = [], 1, None
+        self._tracks: list[_Track] = []
+        self._next_id, self._size, self._updates = 1, None, 0
+        self._scene = SceneCuts()
+        self._plan_boxes, self._plan_age = np.zeros((0, 4)), np.zeros(0, int)
+        self.cuts.clear()
+
+    def look(self, image: np.ndarray, found: Detections, frame: int | None = None) -> Look:
+        """The scene-cut test and the faces to describe, for the next frame (`frame`, its number) in order."""
+        cut = self._scene(image)
+        if cut and frame is not None:
+            self.cuts.append(frame)
+        h, w = image.shape[:2]
+        boxes = found.boxes / np.array([w, h, w, h], np.float64)
+        wanted, age = np.ones(len(found), bool), np.zeros(len(found), int)
+        if not cut and len(self._plan_boxes) and len(boxes):
+            links = iou_matrix(self._plan_boxes, boxes) >= self.iou_threshold
+            for d in range(len(boxes)):
+                before = np.flatnonzero(links[:, d])
+                if len(before) == 1 and links[before[0]].sum() == 1:
+                    wanted[d], age[d] = False, self._plan_age[before[0]] + 1
+            due = np.where(~wanted & (age >= self.refresh), age, -1)
+            if due.max(initial=-1) >= 0:
+                wanted[int(np.argmax(due))] = True
+        age[wanted] = 0
+        self._plan_boxes, self._plan_age = boxes, age
+        return Look(cut, wanted)
 
     def _resize(self, size) -> None:
         """Rescale the tracks' boxes from the last frame's size to this one's (width, height)."""
@@ -61,10 +143,10 @@ class FaceTracker:
                 track.box = track.box * factor
         self._size = size
 
-    def _match(self, boxes: np.ndarray) -> dict[int, int]:
-        if not self._tracks or not len(boxes):
+    def _match(self, live: list[_Track], boxes: np.ndarray) -> dict[int, int]:
+        if not live or not len(boxes):
             return {}
-        iou = iou_matrix(np.stack([t.box for t in self._tracks]), boxes)
+        iou = iou_matrix(np.stack([t.box for t in live]), boxes)
         pairs = {}
         for flat in np.argsort(-iou, axis=None):
             t, d = divmod(int(flat), iou.shape[1])
@@ -74,40 +156,81 @@ class FaceTracker:
                 pairs[t] = d
         return pairs
 
-    def update(self, found: Detections, out: ModelOutput, size=None) -> tuple[ModelOutput, np.ndarray, np.ndarray]:
-        """Smoothed estimates, track ids and gender to show (True = female) of this frame's faces (as `found`).
+    def _differs(self, track: _Track, descriptor: np.ndarray) -> bool:
+        if track.descriptor is None:
+            return False
+        return distances(track.descriptor[None], descriptor[None])[0, 0] > self.same_person + self.split_margin
 
-        `size` is the frame's (width, height) in the pixels of `found`'s boxes, if known.
+    def _recognise(self, faces: list[int], descriptors: np.ndarray, taken: set) -> dict[int, _Track]:
+        """Tracks not in this frame yet that described faces look like (closest pairs first)."""
+        free = [t for t in self._tracks if t.descriptor is not None and id(t) not in taken]
+        if not faces or not free:
+            return {}
+        d = distances(descriptors[faces], np.stack([t.descriptor for t in free]))
+        found: dict[int, _Track] = {}
+        for flat in np.argsort(d, axis=None):
+            f, t = divmod(int(flat), d.shape[1])
+            if d[f, t] >= self.same_person:
+                break
+            if faces[f] not in found and all(free[t] is not other for other in found.values()):
+                found[faces[f]] = free[t]
+        return found
+
+    def update(self, found: Detections, out: ModelOutput, size=None, cut: bool = False) -> ModelOutput:
+        """This frame's faces (as `found`) with their tracks' smoothed estimates, and columns `track_id` and
+        `female` (the gender to show) added; `out.data["descriptor"]` has a row per face (NaN if not described).
+
+        `size` is the frame's (width, height) in the pixels of `found`'s boxes, if known; `cut` ends every track.
         """
+        self._updates += 1
         if size is not None:
             self._resize(size)
-        current = {name: np.asarray(getattr(out, name), np.float64) for name in _SMOOTHED}
-        pairs = self._match(found.boxes)
-        ids = np.zeros(len(found), dtype=int)
-        female = current["p_female"] >= 0.5
-        smoothed = {name: values.copy() for name, values in current.items()}
-        matched = set(pairs.values())
-        for t, track in enumerate(self._tracks):
-            if t not in pairs:
-                track.missed += 1
+        if cut:
+            for track in self._tracks:
+                track.live = False
+        n = len(found)
+        descriptors = out.data.get("descriptor", np.full((n, 1), np.nan))
+        described = ~np.isnan(descriptors[:, 0])
+        live = [t for t in self._tracks if t.live]
+        pairs = {}
+        for t, d in self._match(live, found.boxes).items():
+            if described[d] and self._differs(live[t], descriptors[d]):
+                live[t].live = False  # another face where this track's was
                 continue
-            d = pairs[t]
-            track.hits += 1
-            track.missed = 0
+            pairs[d] = live[t]
+        unmatched = [d for d in range(n) if d not in pairs and described[d]]
+        pairs.update(self._recognise(unmatched, descriptors, {id(t) for t in pairs.values()}))
+        current = {name: np.asarray(getattr(out, name), np.float64) for name in _SMOOTHED}
+        smoothed = {name: values.copy() for name, values in current.items()}
+        ids, female = np.zeros(n, dtype=int), current["p_female"] >= 0.5
+        for d in range(n):
+            track = pairs.get(d)
+            if track is None:
+                state = {name: float(current[name][d]) for name in _SMOOTHED}
+                track = _Track(self._next_id, found.boxes[d].astype(np.float64), state, bool(female[d]), hits=0)
+                self._tracks.append(track)
+                self._next_id += 1
+            track.hits, track.missed, track.live, track.seen = track.hits + 1, 0, True, self._updates
             track.box = found.boxes[d].astype(np.float64)
+            if described[d]:
+                track.describe(descriptors[d])
             weight = max(self.alpha, 1.0 / track.hits)
             for name in _SMOOTHED:
                 track.state[name] += weight * (current[name][d] - track.state[name])
                 smoothed[name][d] = track.state[name]
             if abs(track.state["p_female"] - 0.5) > self.hysteresis:
                 track.female = bool(track.state["p_female"] > 0.5)
-            ids[d] = track.track_id
-            female[d] = track.female
-        for d in range(len(found)):
-            if d not in matched:
-                state = {name: float(current[name][d]) for name in _SMOOTHED}
-                self._tracks.append(_Track(self._next_id, found.boxes[d].astype(np.float64), state, bool(female[d])))
-                ids[d] = self._next_id
-                self._next_id += 1
-        self._tracks = [t for t in self._tracks if t.missed <= self.max_missed]
-        return ModelOutput(**smoothed), ids, female
+            ids[d], female[d] = track.track_id, track.female
+        self._forget()
+        return ModelOutput(**smoothed, data={**out.data, "track_id": ids, "female": female})
+
+    def _forget(self) -> None:
+        """Count misses; end tracks unseen too long; drop ended tracks that cannot be recognised any more."""
+        for track in self._tracks:
+            if track.live and track.seen != self._updates:
+                track.missed += 1
+                track.live = track.missed <= self.max_missed
+        self._tracks = [
+            t for t in self._tracks
+            if t.live or (t.descriptor is not None and (self.memory is None or self._updates - t.seen <= self.memory))
+        ]
