@@ -7,7 +7,7 @@ import numpy as np
 from .groups import age_group
 from .networks.descriptor import distances
 from .results import Face, ImageResult
-from .tracking import SAME_PERSON
+from .tracking import SAME_PERSON, iou_matrix
 
 
 @dataclass
@@ -117,11 +117,37 @@ def join_tracks(frames: dict[int, set], descriptors: dict[int, np.ndarray], same
     return [sorted(groups[i]) for i in alive]
 
 
+def continuations(sightings: dict[int, list[tuple[int, Face]]], order: list[int], tracks) -> dict[int, int]:
+    """For each of `tracks`, the track its face went on in (or came from), if one did: the face of another track in
+    the next analysed frame (of `order`) that overlaps its last face most (or in the frame before, its first)."""
+    by_frame: dict[int, list[tuple[int, Face]]] = {}
+    for t, seen in sightings.items():
+        for frame, face in seen:
+            by_frame.setdefault(frame, []).append((t, face))
+    after = dict(zip(order, order[1:], strict=False))
+    before = {b: a for a, b in after.items()}
+    found = {}
+    for t in tracks:
+        (first, first_face), (last, last_face) = min(sightings[t], key=_frame), max(sightings[t], key=_frame)
+        best = 0.3
+        for face, frame in ((last_face, after.get(last)), (first_face, before.get(first))):
+            for other, other_face in by_frame.get(frame, []):
+                overlap = float(iou_matrix(np.array([face.box]), np.array([other_face.box]))[0, 0])
+                if other != t and overlap >= best:
+                    best, found[t] = overlap, other
+    return found
+
+
+def _frame(sighting: tuple[int, Face]) -> int:
+    return sighting[0]
+
+
 def people(results: list[ImageResult], fps: float, same_person: float = SAME_PERSON) -> list[Person]:
     """The people of one video's frame results, numbered from 1 in order of first appearance.
 
     Tracks whose faces look alike (mean descriptors nearer than `same_person`: lower is stricter) and that were
-    never in the same frame are one person.
+    never in the same frame are one person. A track with no descriptor (its face never whole in the frame: someone
+    walking in) belongs to the track its face went on in, or came from.
     """
     sightings: dict[int, list[tuple[int, Face]]] = {}
     described: dict[int, list[np.ndarray]] = {}
@@ -136,6 +162,13 @@ def people(results: list[ImageResult], fps: float, same_person: float = SAME_PER
     frames = {t: {frame for frame, _ in seen} for t, seen in sightings.items()}
     means = {t: np.mean(vectors, axis=0) for t, vectors in described.items()}
     groups = join_tracks(frames, means, same_person)
+    order = sorted({result.frame or 0 for result in results})
+    group_of = {t: g for g in groups for t in g}
+    for t, other in continuations(sightings, order, [t for t in sightings if t not in means]).items():
+        if group_of[t] is not group_of[other] and len(group_of[t]) == 1:
+            group_of[other].append(t)
+            groups.remove(group_of[t])
+            group_of[t] = group_of[other]
     groups.sort(key=lambda g: min(min(frames[t]) for t in g))
     return [
         _summary(source, n, group, [s for t in group for s in sightings[t]], fps)
