@@ -18,7 +18,7 @@ from agegender.paths import data_root
 
 FPS, SIZE = 15, (640, 480)
 TURN = ("left_3quarter", "front", "right_3quarter")
-POSES = tuple(f"{mood}_{turn}" for mood in ("neutral", "smiling") for turn in TURN)
+POSES = tuple(f"neutral_{turn}" for turn in TURN) + tuple(f"smiling_{turn}" for turn in reversed(TURN))
 FADE = 3  # frames of cross-fade between two poses (0.2 s)
 
 
@@ -165,7 +165,7 @@ def shots(name: str, people: list[Someone], order: list[int], seconds: float, se
 
 
 def single(who: Someone, seed: int) -> Clip:
-    """One person turning 3/4 left, front, 3/4 right, neutral then smiling, a second per pose."""
+    """One person turning 3/4 left, front, 3/4 right, then smiling and back, a second per pose."""
     clip, camera = Clip(f"single_{who.name}", people={who.name: who}), Camera(seed)
     frames = turning(who, POSES)
     centre, height = _centre_height(who)
