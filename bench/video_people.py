@@ -17,7 +17,7 @@ import numpy as np
 from agegender import SAME_PERSON, Estimator
 from agegender.apps.batch import VideoJob
 from agegender.apps.synthetic import write_mp4
-from agegender.inference.tracking import iou_matrix
+from agegender.inference.scenes import iou_matrix
 from bench.people_clips import FPS, clips
 from bench.report import bench_parser, write_json
 
@@ -70,6 +70,8 @@ def evaluate(clip, estimator: Estimator, every: int, same_person: float, folder:
         }
     return {
         "frames": len(clip.frames), "analysed": len(seen), "seconds": round(seconds, 2),
+        "faces": sum(len(r.faces) for r in seen),
+        "described": sum(f.descriptor is not None for r in seen for f in r.faces),
         "people_expected": len(clip.people), "rows_given": len(job.persons),
         "mixed_rows": len(mixed),
         "mixed_sightings": int(sum(sum(c.values()) - max(c.values()) for c in mixed.values())),
@@ -116,6 +118,7 @@ def main() -> None:
         "singles_frame_age_mae": round(float(np.mean([p["frame_age_error"] for p in singles])), 3),
         "genders_right": sum(p["gender_right"] for p in people),
         "frames_per_second": round(sum(r["analysed"] for r in rows) / sum(r["seconds"] for r in rows), 1),
+        "faces_described": round(sum(r["described"] for r in rows) / sum(r["faces"] for r in rows), 3),
     }
     print(result["summary"])
     write_json(args.out, result)

@@ -7,7 +7,8 @@ import numpy as np
 from .groups import age_group
 from .networks.descriptor import distances
 from .results import Face, ImageResult
-from .tracking import SAME_PERSON, iou_matrix
+from .scenes import iou_matrix
+from .tracking import SAME_PERSON
 
 
 @dataclass

@@ -5,58 +5,17 @@ the track's face; tracks end at a scene cut. A face that continues no track but 
 at a cut, or lost when the person turned away or left) takes that track's number again.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-import cv2
 import numpy as np
 
 from .detect import Detections
 from .networks.descriptor import distances
 from .runtime import ModelOutput
+from .scenes import Look, Watcher, iou_matrix
 
 SAME_PERSON = 0.55  # descriptor distance under which two faces are one person (bench/descriptor.py)
 _SMOOTHED = ("age", "age_std", "age_low", "age_high", "p_female")
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union of every box in a [N, 4] with every box in b [M, 4] (x1, y1, x2, y2)."""
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
-
-
-class SceneCuts:
-    """A cut between consecutive frames: their 32x24 grey thumbnails differ by more than `difference` on average
-    (0-1 scale) and their colours (HSV histograms of 64x48 copies) by more than `colours` (Bhattacharyya distance).
-    A moving camera, a turning head or someone walking by changes one of them at a time, a cut both
-    (bench/video_people.py's clips: cuts between two people filmed alike differ by at least 0.067 and 0.25)."""
-
-    def __init__(self, difference: float = 0.05, colours: float = 0.24):
-        self.difference, self.colours = difference, colours
-        self._last: tuple[np.ndarray, np.ndarray] | None = None
-
-    def __call__(self, image: np.ndarray) -> bool:
-        small = cv2.resize(image, (64, 48), interpolation=cv2.INTER_AREA)
-        thumb = cv2.resize(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (32, 24), interpolation=cv2.INTER_AREA)
-        hist = cv2.calcHist([cv2.cvtColor(small, cv2.COLOR_RGB2HSV)], [0, 1, 2], None, [8, 4, 4],
-                            [0, 180, 0, 256, 0, 256])
-        now, last = (thumb.astype(np.float32) / 255, cv2.normalize(hist, hist).ravel()), self._last
-        self._last = now
-        if last is None or float(np.abs(now[0] - last[0]).mean()) <= self.difference:
-            return False
-        return cv2.compareHist(now[1], last[1], cv2.HISTCMP_BHATTACHARYYA) > self.colours
-
-
-@dataclass
-class Look:
-    """What the tracker makes of a frame before the networks run: a scene cut, and which faces it needs
-    descriptors of (new or ambiguous ones, and a face due for a check)."""
-
-    cut: bool
-    wanted: np.ndarray
 
 
 def described(out: ModelOutput, wanted: np.ndarray, descriptors: np.ndarray) -> ModelOutput:
@@ -93,11 +52,11 @@ class FaceTracker:
 
     A track's estimates are the running mean of its first `1/alpha` frames, then an exponential moving average
     with weight `alpha`. Its gender changes only when the smoothed P(female) crosses 0.5 by more than
-    `hysteresis`, so an uncertain face does not flicker. A track unseen for `max_missed` updates ends. Faces are
-    described (`look`) when new or ambiguous, and one face every `refresh` frames; a described face leaves a
+    `hysteresis`, so an uncertain face does not flicker. A track unseen for `max_missed` updates ends. Which
+    faces are described is the `Watcher`'s choice (`refresh`, `change`, `min_width`); a described face leaves a
     track whose faces it is more than `same_person` + `split_margin` from, and takes up an ended track it is within
     `same_person` of (ended within `memory` updates; None: ever). Given each frame's size, tracks follow a stream
-    whose resolution changes (WebRTC lowers it under load). `cuts` lists the frames that began a new scene.
+    whose resolution changes (WebRTC lowers it under load).
     """
 
     iou_threshold: float = 0.3
@@ -107,9 +66,9 @@ class FaceTracker:
     same_person: float = SAME_PERSON
     split_margin: float = 0.1
     refresh: int = 10
+    change: float = 0.3
     min_width: float = 24.0
     memory: int | None = None
-    cuts: list = field(default_factory=list)
 
     def __post_init__(self):
         self.reset()
@@ -117,41 +76,17 @@ class FaceTracker:
     def reset(self) -> None:
         self._tracks: list[_Track] = []
         self._next_id, self._size, self._updates = 1, None, 0
-        self._scene = SceneCuts()
-        self._plan_boxes, self._plan_age = np.zeros((0, 4)), np.zeros(0, int)
-        self.cuts.clear()
+        self._watcher = Watcher(self.iou_threshold, self.refresh, self.change, self.min_width)
 
     def look(self, image: np.ndarray, found: Detections, frame: int | None = None) -> Look:
-        """The scene-cut test and the faces to describe, for the next frame (`frame`, its number) in order.
+        """The scene-cut test and the faces to describe, for the next frame (`frame`, its number) in order
+        (`Watcher`)."""
+        return self._watcher(image, found, frame)
 
-        Only whole faces are described (box and landmarks inside the frame, at least `min_width` pixels wide): a
-        face half out of the frame looks like no one. A face is described when it is new or ambiguous (its box overlaps
-        more than one box of the frame before, or one that another face overlaps too) or has not been yet; and
-        the face longest undescribed, when that is `refresh` frames.
-        """
-        cut = self._scene(image)
-        if cut and frame is not None:
-            self.cuts.append(frame)
-        h, w = image.shape[:2]
-        boxes = found.boxes / np.array([w, h, w, h], np.float64)
-        margin = 0.1 * (found.boxes[:, 3] - found.boxes[:, 1])[:, None, None]
-        points, size = found.landmarks, np.array([w, h])
-        whole = ((points >= margin) & (points <= size - margin)).all(axis=(1, 2)) & (found.widths >= self.min_width)
-        whole &= (found.boxes[:, :2] > 1).all(axis=1) & (found.boxes[:, 2:] < size - 1).all(axis=1)
-        age = np.full(len(found), -1)  # frames since described; -1: not yet
-        if not cut and len(self._plan_boxes) and len(boxes):
-            links = iou_matrix(self._plan_boxes, boxes) >= self.iou_threshold
-            for d in range(len(boxes)):
-                before = np.flatnonzero(links[:, d])
-                if len(before) == 1 and links[before[0]].sum() == 1 and self._plan_age[before[0]] >= 0:
-                    age[d] = self._plan_age[before[0]] + 1
-        wanted = whole & (age < 0)
-        due = np.where(whole & (age >= self.refresh), age, -1)
-        if due.max(initial=-1) >= 0:
-            wanted[int(np.argmax(due))] = True
-        age[wanted] = 0
-        self._plan_boxes, self._plan_age = boxes, age
-        return Look(cut, wanted)
+    @property
+    def cuts(self) -> list[int]:
+        """The frames that began a new scene."""
+        return self._watcher.cuts
 
     def _resize(self, size) -> None:
         """Rescale the tracks' boxes from the last frame's size to this one's (width, height)."""
