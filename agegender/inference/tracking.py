@@ -98,15 +98,16 @@ class FaceTracker:
         self._size = size
 
     def _match(self, live: list[_Track], boxes: np.ndarray) -> dict[int, int]:
+        """Track index -> face index: overlapping pairs, tracks seen most recently first, then by overlap (a track
+        lost a while ago does not take the face of one seen in the frame before)."""
         if not live or not len(boxes):
             return {}
         iou = iou_matrix(np.stack([t.box for t in live]), boxes)
+        missed = np.repeat([t.missed for t in live], iou.shape[1])
         pairs = {}
-        for flat in np.argsort(-iou, axis=None):
+        for flat in np.lexsort((-iou.ravel(), missed)):
             t, d = divmod(int(flat), iou.shape[1])
-            if iou[t, d] < self.iou_threshold:
-                break
-            if t not in pairs and d not in pairs.values():
+            if iou[t, d] >= self.iou_threshold and t not in pairs and d not in pairs.values():
                 pairs[t] = d
         return pairs
 
