@@ -64,6 +64,8 @@ def people_seen() -> None:
     if not seen:
         return
     st.subheader("People seen")
+    st.caption(f"{len(seen)} {'person' if len(seen) == 1 else 'people'} seen this session: a person who turns away "
+               "or leaves and comes back keeps their number.")
     table = pd.DataFrame([{"face": annotated.jpeg_uri(p.thumbnail, 96), "person": p.number, "age": round(p.face.age),
                            "gender": p.face.gender, "in view (s)": round(p.seconds, 1)} for p in seen])
     st.dataframe(table, hide_index=True, row_height=64, key="people_seen", column_config={

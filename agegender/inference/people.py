@@ -8,7 +8,7 @@ from .groups import age_group
 from .networks.descriptor import distances
 from .results import Face, ImageResult
 from .scenes import iou_matrix
-from .tracking import SAME_PERSON
+from .tracking import KEPT, SAME_PERSON
 
 
 @dataclass
@@ -86,22 +86,18 @@ def _summary(source: str, number: int, tracks: list[int], seen: list[tuple[int, 
     )
 
 
-def join_tracks(frames: dict[int, set], descriptors: dict[int, np.ndarray], same_person: float) -> list[list[int]]:
-    """Groups of tracks that are one person: average-linkage clustering of the tracks' mean descriptors, joining
-    the closest two groups while they are nearer than `same_person` and were never seen in the same frame."""
-    groups = [[t] for t in frames]
-    seen = [set(frames[t]) for t in frames]
-    means = [descriptors.get(t) for t in frames]
-    usable = [m is not None for m in means]
-    d = np.full((len(groups), len(groups)), np.inf)
-    rows = [i for i, ok in enumerate(usable) if ok]
-    if rows:
-        d[np.ix_(rows, rows)] = distances(np.stack([means[i] for i in rows]), np.stack([means[i] for i in rows]))
-    np.fill_diagonal(d, np.inf)
-    for i in range(len(groups)):
-        for j in range(i + 1, len(groups)):
-            if seen[i] & seen[j]:
-                d[i, j] = d[j, i] = np.inf
+def join_tracks(frames: dict[int, set], described: dict[int, np.ndarray], same_person: float) -> list[list[int]]:
+    """Groups of tracks that are one person: average-linkage clustering of the tracks' descriptors (`described`:
+    track -> [N, 128]), joining the closest two groups while they are nearer than `same_person` and were never seen
+    in the same frame."""
+    tracks = list(frames)
+    groups = [[t] for t in tracks]
+    d = np.full((len(tracks), len(tracks)), np.inf)
+    for i, a in enumerate(tracks):
+        for j in range(i + 1, len(tracks)):
+            b = tracks[j]
+            if a in described and b in described and not frames[a] & frames[b]:
+                d[i, j] = d[j, i] = distances(described[a], described[b]).mean()
     alive = list(range(len(groups)))
     while len(alive) > 1:
         sub = d[np.ix_(alive, alive)]
@@ -146,9 +142,10 @@ def _frame(sighting: tuple[int, Face]) -> int:
 def people(results: list[ImageResult], fps: float, same_person: float = SAME_PERSON) -> list[Person]:
     """The people of one video's frame results, numbered from 1 in order of first appearance.
 
-    Tracks whose faces look alike (mean descriptors nearer than `same_person`: lower is stricter) and that were
-    never in the same frame are one person. A track with no descriptor (its face never whole in the frame: someone
-    walking in) belongs to the track its face went on in, or came from.
+    Tracks whose faces look alike (their descriptors nearer than `same_person` on average, at most KEPT of each
+    track's, evenly spaced: lower is stricter) and that were never in the same frame are one person. A track with
+    no descriptor (its face never whole in the frame: someone walking in) belongs to the track its face went on
+    in, or came from.
     """
     sightings: dict[int, list[tuple[int, Face]]] = {}
     described: dict[int, list[np.ndarray]] = {}
@@ -161,11 +158,11 @@ def people(results: list[ImageResult], fps: float, same_person: float = SAME_PER
             if face.descriptor is not None:
                 described.setdefault(face.track_id, []).append(face.descriptor)
     frames = {t: {frame for frame, _ in seen} for t, seen in sightings.items()}
-    means = {t: np.mean(vectors, axis=0) for t, vectors in described.items()}
-    groups = join_tracks(frames, means, same_person)
+    kept = {t: np.stack(vectors[:: -(-len(vectors) // KEPT)]) for t, vectors in described.items()}
+    groups = join_tracks(frames, kept, same_person)
     order = sorted({result.frame or 0 for result in results})
     group_of = {t: g for g in groups for t in g}
-    for t, other in continuations(sightings, order, [t for t in sightings if t not in means]).items():
+    for t, other in continuations(sightings, order, [t for t in sightings if t not in kept]).items():
         if group_of[t] is not group_of[other] and len(group_of[t]) == 1:
             group_of[other].append(t)
             groups.remove(group_of[t])

@@ -5,7 +5,7 @@ the track's face; tracks end at a scene cut. A face that continues no track but 
 at a cut, or lost when the person turned away or left) takes that track's number again.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -15,6 +15,13 @@ from .runtime import ModelOutput
 from .scenes import Look, Watcher, iou_matrix
 
 SAME_PERSON = 0.55  # descriptor distance under which two faces are one person (bench/descriptor.py)
+KEPT = 32  # descriptors a track keeps (the latest)
+
+
+def apart(descriptors: np.ndarray, kept: list[np.ndarray]) -> np.ndarray:
+    """How far each descriptor [N, 128] is from a set: the mean of its distances to the set's members (average
+    linkage: unlike the distance to their mean, as discriminating as a pair's distance, bench/descriptor.py)."""
+    return distances(descriptors, np.stack(kept)).mean(axis=1)
 _SMOOTHED = ("age", "age_std", "age_low", "age_high", "p_female")
 
 
@@ -35,15 +42,10 @@ class _Track:
     hits: int = 1
     missed: int = 0
     live: bool = True
-    descriptor: np.ndarray | None = None  # mean of the descriptors of its faces
-    described: int = 0
+    kept: list = field(default_factory=list)  # descriptors of its faces, the latest KEPT
 
     def describe(self, descriptor: np.ndarray) -> None:
-        self.described += 1
-        if self.descriptor is None:
-            self.descriptor = descriptor.astype(np.float64)
-        else:
-            self.descriptor = self.descriptor + (descriptor - self.descriptor) / self.described
+        self.kept = [*self.kept[1 - KEPT :], descriptor]
 
 
 @dataclass
@@ -64,7 +66,7 @@ class FaceTracker:
     max_missed: int = 15
     hysteresis: float = 0.1
     same_person: float = SAME_PERSON
-    split_margin: float = 0.1
+    split_margin: float = 0.05
     refresh: int = 10
     change: float = 0.3
     min_width: float = 24.0
@@ -112,16 +114,14 @@ class FaceTracker:
         return pairs
 
     def _differs(self, track: _Track, descriptor: np.ndarray) -> bool:
-        if track.descriptor is None:
-            return False
-        return distances(track.descriptor[None], descriptor[None])[0, 0] > self.same_person + self.split_margin
+        return bool(track.kept) and apart(descriptor[None], track.kept)[0] > self.same_person + self.split_margin
 
     def _recognise(self, faces: list[int], descriptors: np.ndarray, taken: set) -> dict[int, _Track]:
         """Tracks not in this frame yet that described faces look like (closest pairs first)."""
-        free = [t for t in self._tracks if t.descriptor is not None and id(t) not in taken]
+        free = [t for t in self._tracks if t.kept and id(t) not in taken]
         if not faces or not free:
             return {}
-        d = distances(descriptors[faces], np.stack([t.descriptor for t in free]))
+        d = np.stack([apart(descriptors[faces], t.kept) for t in free], axis=1)
         found: dict[int, _Track] = {}
         for flat in np.argsort(d, axis=None):
             f, t = divmod(int(flat), d.shape[1])
@@ -151,7 +151,7 @@ class FaceTracker:
         for t, d in self._match(live, found.boxes).items():
             if described[d] and self._differs(live[t], descriptors[d]):
                 live[t].live = False  # another face where this track's was
-            elif described[d] and live[t].descriptor is None:
+            elif described[d] and not live[t].kept:
                 young[d] = live[t]  # described for the first time: maybe someone seen before
             else:
                 pairs[d] = live[t]
@@ -194,5 +194,5 @@ class FaceTracker:
                 track.live = track.missed <= self.max_missed
         self._tracks = [
             t for t in self._tracks
-            if t.live or (t.descriptor is not None and (self.memory is None or self._updates - t.seen <= self.memory))
+            if t.live or (t.kept and (self.memory is None or self._updates - t.seen <= self.memory))
         ]
