@@ -10,6 +10,8 @@ from .results import Face, ImageResult
 from .scenes import iou_matrix
 from .tracking import KEPT, SAME_PERSON
 
+BLIP = 3  # analysed frames
+
 
 @dataclass
 class Person:
@@ -114,25 +116,25 @@ def join_tracks(frames: dict[int, set], described: dict[int, np.ndarray], same_p
     return [sorted(groups[i]) for i in alive]
 
 
-def continuations(sightings: dict[int, list[tuple[int, Face]]], order: list[int], tracks) -> dict[int, int]:
-    """For each of `tracks`, the track its face went on in (or came from), if one did: the face of another track in
-    the next analysed frame (of `order`) that overlaps its last face most (or in the frame before, its first)."""
+def continuations(sightings: dict[int, list[tuple[int, Face]]], order: list[int]) -> tuple[dict, dict]:
+    """Track -> the track its face came from, and track -> the track its face went on in: the face of another track
+    in the analysed frame (of `order`) before its first (after its last) that overlaps it most, if any does."""
     by_frame: dict[int, list[tuple[int, Face]]] = {}
     for t, seen in sightings.items():
         for frame, face in seen:
             by_frame.setdefault(frame, []).append((t, face))
     after = dict(zip(order, order[1:], strict=False))
     before = {b: a for a, b in after.items()}
-    found = {}
-    for t in tracks:
-        (first, first_face), (last, last_face) = min(sightings[t], key=_frame), max(sightings[t], key=_frame)
-        best = 0.3
-        for face, frame in ((last_face, after.get(last)), (first_face, before.get(first))):
+    came, went = {}, {}
+    for t, seen in sightings.items():
+        (first, first_face), (last, last_face) = min(seen, key=_frame), max(seen, key=_frame)
+        for found, face, frame in ((came, first_face, before.get(first)), (went, last_face, after.get(last))):
+            best = 0.3
             for other, other_face in by_frame.get(frame, []):
                 overlap = float(iou_matrix(np.array([face.box]), np.array([other_face.box]))[0, 0])
                 if other != t and overlap >= best:
                     best, found[t] = overlap, other
-    return found
+    return came, went
 
 
 def _frame(sighting: tuple[int, Face]) -> int:
@@ -145,7 +147,8 @@ def people(results: list[ImageResult], fps: float, same_person: float = SAME_PER
     Tracks whose faces look alike (their descriptors nearer than `same_person` on average, at most KEPT of each
     track's, evenly spaced: lower is stricter) and that were never in the same frame are one person. A track with
     no descriptor (its face never whole in the frame: someone walking in) belongs to the track its face went on
-    in, or came from.
+    in, or came from; so does a blip (at most BLIP frames between two sightings of one track, at its place: a face
+    in a cross-fade, blurred or half covered, that looked like no one).
     """
     sightings: dict[int, list[tuple[int, Face]]] = {}
     described: dict[int, list[np.ndarray]] = {}
@@ -160,10 +163,16 @@ def people(results: list[ImageResult], fps: float, same_person: float = SAME_PER
     frames = {t: {frame for frame, _ in seen} for t, seen in sightings.items()}
     kept = {t: np.stack(vectors[:: -(-len(vectors) // KEPT)]) for t, vectors in described.items()}
     groups = join_tracks(frames, kept, same_person)
-    order = sorted({result.frame or 0 for result in results})
+    came, went = continuations(sightings, sorted({result.frame or 0 for result in results}))
     group_of = {t: g for g in groups for t in g}
-    for t, other in continuations(sightings, order, [t for t in sightings if t not in kept]).items():
-        if group_of[t] is not group_of[other] and len(group_of[t]) == 1:
+    for t in sightings:
+        if t not in kept:
+            other = went.get(t, came.get(t))
+        elif len(sightings[t]) <= BLIP and came.get(t) is not None and came.get(t) == went.get(t):
+            other = came[t]
+        else:
+            continue
+        if other is not None and group_of[t] is not group_of[other] and len(group_of[t]) == 1:
             group_of[other].append(t)
             groups.remove(group_of[t])
             group_of[t] = group_of[other]
