@@ -117,8 +117,8 @@ def join_tracks(frames: dict[int, set], described: dict[int, np.ndarray], same_p
 
 
 def continuations(sightings: dict[int, list[tuple[int, Face]]], order: list[int]) -> tuple[dict, dict]:
-    """Track -> the track its face came from, and track -> the track its face went on in: the face of another track
-    in the analysed frame (of `order`) before its first (after its last) that overlaps it most, if any does."""
+    """Track -> the track its face came from, and track -> the track its face went on in: the nearest face of
+    another track in the analysed frame (of `order`) before its first (after its last), if one is near."""
     by_frame: dict[int, list[tuple[int, Face]]] = {}
     for t, seen in sightings.items():
         for frame, face in seen:
@@ -129,12 +129,21 @@ def continuations(sightings: dict[int, list[tuple[int, Face]]], order: list[int]
     for t, seen in sightings.items():
         (first, first_face), (last, last_face) = min(seen, key=_frame), max(seen, key=_frame)
         for found, face, frame in ((came, first_face, before.get(first)), (went, last_face, after.get(last))):
-            best = 0.3
+            best = 0.0
             for other, other_face in by_frame.get(frame, []):
-                overlap = float(iou_matrix(np.array([face.box]), np.array([other_face.box]))[0, 0])
-                if other != t and overlap >= best:
-                    best, found[t] = overlap, other
+                if other != t and _nearness(face, other_face) > best:
+                    best, found[t] = _nearness(face, other_face), other
     return came, went
+
+
+def _nearness(a: Face, b: Face) -> float:
+    """1 + their overlap for boxes that overlap (IoU 0.3 or more); else, for centres less than the wider box's
+    width apart (a face moving fast, or cut by the frame's edge), 1 - that distance over the width; else 0."""
+    overlap = float(iou_matrix(np.array([a.box]), np.array([b.box]))[0, 0])
+    if overlap >= 0.3:
+        return 1 + overlap
+    ca, cb = np.add(a.box[:2], a.box[2:]) / 2, np.add(b.box[:2], b.box[2:]) / 2
+    return max(0.0, 1 - float(np.hypot(*(ca - cb))) / max(a.width, b.width))
 
 
 def _frame(sighting: tuple[int, Face]) -> int:
