@@ -76,7 +76,7 @@ class VideoJob:
             yield failed(self.name, str(exc))
             return
         self.cuts = list(tracker.cuts)
-        self.persons = people(seen, self.info.fps, self.same_person)
+        self.persons = people(seen, self.info.fps, self.same_person, self.cuts)
         if not any(r.faces for r in seen):
             yield no_face(self.name, (seen[0].width, seen[0].height))
 

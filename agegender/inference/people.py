@@ -116,9 +116,10 @@ def join_tracks(frames: dict[int, set], described: dict[int, np.ndarray], same_p
     return [sorted(groups[i]) for i in alive]
 
 
-def continuations(sightings: dict[int, list[tuple[int, Face]]], order: list[int]) -> tuple[dict, dict]:
+def continuations(sightings: dict[int, list[tuple[int, Face]]], order: list[int], tolerant: bool) -> tuple[dict, dict]:
     """Track -> the track its face came from, and track -> the track its face went on in: the nearest face of
-    another track in the analysed frame (of `order`) before its first (after its last), if one is near."""
+    another track in the analysed frame (of `order`) before its first (after its last), if one is near
+    (`_nearness`; unless `tolerant`, only an overlapping one)."""
     by_frame: dict[int, list[tuple[int, Face]]] = {}
     for t, seen in sightings.items():
         for frame, face in seen:
@@ -129,7 +130,7 @@ def continuations(sightings: dict[int, list[tuple[int, Face]]], order: list[int]
     for t, seen in sightings.items():
         (first, first_face), (last, last_face) = min(seen, key=_frame), max(seen, key=_frame)
         for found, face, frame in ((came, first_face, before.get(first)), (went, last_face, after.get(last))):
-            best = 0.0
+            best = 0.0 if tolerant else 1.0
             for other, other_face in by_frame.get(frame, []):
                 if other != t and _nearness(face, other_face) > best:
                     best, found[t] = _nearness(face, other_face), other
@@ -150,14 +151,37 @@ def _frame(sighting: tuple[int, Face]) -> int:
     return sighting[0]
 
 
-def people(results: list[ImageResult], fps: float, same_person: float = SAME_PERSON) -> list[Person]:
+def _attach(groups: list[list[int]], sightings: dict, kept: dict, order: list[int], cuts: set) -> None:
+    """Join to another track's group: a track without descriptors, to the track its face went on in (or came
+    from); a short one (BLIP sightings at most, left alone by the descriptors) that began no scene, to the track
+    it overlapped as it came if it went on in it or vanished."""
+    near, overlapping = continuations(sightings, order, True), continuations(sightings, order, False)
+    group_of = {t: g for g in groups for t in g}
+    for t, seen in sightings.items():
+        if len(group_of[t]) > 1:
+            continue
+        if t not in kept:
+            other = near[1].get(t, near[0].get(t))
+        elif len(seen) <= BLIP and min(seen, key=_frame)[0] not in cuts:
+            came, went = overlapping[0].get(t), overlapping[1].get(t)
+            other = came if went in (came, None) else None
+        else:
+            continue
+        if other is not None and group_of[t] is not group_of[other]:
+            group_of[other].append(t)
+            groups.remove(group_of[t])
+            group_of[t] = group_of[other]
+
+
+def people(results: list[ImageResult], fps: float, same_person: float = SAME_PERSON, cuts=()) -> list[Person]:
     """The people of one video's frame results, numbered from 1 in order of first appearance.
 
     Tracks whose faces look alike (their descriptors nearer than `same_person` on average, at most KEPT of each
     track's, evenly spaced: lower is stricter) and that were never in the same frame are one person. A track with
     no descriptor (its face never whole in the frame: someone walking in) belongs to the track its face went on
-    in, or came from; so does a blip (at most BLIP frames between two sightings of one track, at its place: a face
-    in a cross-fade, blurred or half covered, that looked like no one).
+    in, or came from; so does a blip (at most BLIP frames after a sighting of one track, at its place, before
+    another or none, and not at a scene cut, of `cuts`: a face in a cross-fade, blurred or half covered, that looked
+    like no one).
     """
     sightings: dict[int, list[tuple[int, Face]]] = {}
     described: dict[int, list[np.ndarray]] = {}
@@ -172,19 +196,7 @@ def people(results: list[ImageResult], fps: float, same_person: float = SAME_PER
     frames = {t: {frame for frame, _ in seen} for t, seen in sightings.items()}
     kept = {t: np.stack(vectors[:: -(-len(vectors) // KEPT)]) for t, vectors in described.items()}
     groups = join_tracks(frames, kept, same_person)
-    came, went = continuations(sightings, sorted({result.frame or 0 for result in results}))
-    group_of = {t: g for g in groups for t in g}
-    for t in sightings:
-        if t not in kept:
-            other = went.get(t, came.get(t))
-        elif len(sightings[t]) <= BLIP and came.get(t) is not None and came.get(t) == went.get(t):
-            other = came[t]
-        else:
-            continue
-        if other is not None and group_of[t] is not group_of[other] and len(group_of[t]) == 1:
-            group_of[other].append(t)
-            groups.remove(group_of[t])
-            group_of[t] = group_of[other]
+    _attach(groups, sightings, kept, sorted({result.frame or 0 for result in results}), set(cuts))
     groups.sort(key=lambda g: min(min(frames[t]) for t in g))
     return [
         _summary(source, n, group, [s for t in group for s in sightings[t]], fps)
