@@ -6,8 +6,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 REPO = PACKAGE.parent
 # A source checkout keeps the models at the top level; an installed package carries them as package data.
-MODELS = REPO / "models" if (REPO / "models" / "agegender.json").is_file() else PACKAGE / "models"
-MODEL_SPEC = MODELS / "agegender.json"
+MODELS = REPO / "models" if (REPO / "models" / "model.json").is_file() else PACKAGE / "models"
+MODEL_SPEC = MODELS / "model.json"
 SAMPLES = PACKAGE / "samples"  # public-domain sample photos with known.json
 SHARED = REPO.parent / "shared"
 IMAGENET_WEIGHTS_NAME = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"

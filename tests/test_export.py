@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from agegender.inference.runtime import AgeGenderModel
-from agegender.paths import MODEL_SPEC, MODELS
+from agegender.inference.networks.agegender import OUR_SPEC, AgeGenderModel
+from agegender.paths import MODELS
 from agegender.training.export import TOLERANCE, keras_outputs, stale
 
 
@@ -18,7 +18,7 @@ def test_stale_export_is_detected(tmp_path):
     with open(tmp_path / "agegender.keras", "ab") as fh:
         fh.write(b"retrained")
     assert "changed since it was exported" in stale(tmp_path / "agegender.json")
-    spec = json.loads(MODEL_SPEC.read_text())
+    spec = json.loads(OUR_SPEC.read_text())
     (tmp_path / "agegender.json").write_text(json.dumps({k: v for k, v in spec.items() if k != "onnx_file"}))
     assert stale(tmp_path / "agegender.json") == "no ONNX export recorded"
 

@@ -48,7 +48,7 @@ def test_thorough_detector_finds_more_small_faces(estimator, small_faces_canvas)
     """CenterFace, with its own chip template and sharing the model, finds more of 12 faces about 20 px wide."""
     fast = estimator.with_options(detector="retinaface")
     thorough = estimator.with_options(detector="centerface")
-    assert thorough.model is estimator.model and thorough.score_threshold == 0.40 and fast.score_threshold == 0.6
+    assert thorough.networks is estimator.networks and thorough.score_threshold == 0.40 and fast.score_threshold == 0.6
     faster, found = fast.analyze(small_faces_canvas), thorough.analyze(small_faces_canvas)
     assert len(found) >= 11 and len(found) > len(faster)
     assert all(16 <= f.box[2] - f.box[0] <= 26 for f in found)

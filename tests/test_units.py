@@ -10,10 +10,10 @@ from PIL import Image
 
 from agegender import DISPLAY_GROUPS, FaceTracker, ImageError, ImageTooLarge, age_group, read_image
 from agegender.apps.annotated import annotated_name, unique_name
+from agegender.inference.combiner import ModelOutput
 from agegender.inference.decode import iter_pictures
 from agegender.inference.detect import Detections
 from agegender.inference.people import people
-from agegender.inference.runtime import ModelOutput
 from agegender.training.degrade import SUITE, degrade, random_quality
 from agegender.training.metrics import compute_metrics, head_yaw, robustness_metrics
 from tests.conftest import HOPPER
@@ -166,7 +166,7 @@ def test_live_settings_share_the_model_and_search_a_small_copy(estimator):
 
     live = live_estimator(estimator.with_options(min_face=30))
     assert (live.detector.name, live.detector.max_side, live.flip) == ("retinaface", DETECT_SIDE, False)
-    assert live.model is estimator.model and live.min_face == 30
+    assert live.networks is estimator.networks and live.min_face == 30
     portrait = read_image(HOPPER)
     full, small = estimator.with_options(detector="retinaface").detect(portrait), live.detect(portrait)
     assert len(full) == len(small) == 1

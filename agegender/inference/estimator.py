@@ -9,20 +9,21 @@ import cv2
 import numpy as np
 
 from ..paths import MODEL_SPEC
-from .align import align_faces
+from .combiner import Combiner, ModelOutput
 from .decode import DEFAULT_MAX_PIXELS, ImageError, Picture, iter_pictures, source_name
 from .detect import DEFAULT_DETECTOR, Detections, get_detector
-from .networks import concat_crops
-from .networks.descriptor import Descriptor
+from .networks import NETWORKS, concat_crops
 from .results import Face, ImageResult, build, failed
-from .runtime import AgeGenderModel
-from .tracking import Look, described
+from .spec import ModelSpec
+from .tracking import Look
 
 
 class Estimator:
     """Finds every face in an image and estimates its apparent age and gender.
 
-    The model and the detector are loaded once, at construction. `min_face` drops faces narrower
+    The model's networks and the detector are loaded once, at construction. `serving` says which of the model's
+    servings runs: "combined" (every network, through the combiner; the default) or "ours" (our network alone).
+    `min_face` drops faces narrower
     than that many pixels (the default, 16: smaller detections are often false, and too small to read an
     age from), and `score_threshold` those scoring under it (None: the detector's own operating point);
     `flip` averages each face with its mirror image (None: as the model spec says).
@@ -45,24 +46,32 @@ class Estimator:
         max_side: int | None = 4096,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         threads: int = 0,
+        serving: str | None = None,
     ):
-        self.model = AgeGenderModel(model_spec, threads=threads)
+        self.spec = ModelSpec.load(model_spec)
+        self.serving = serving or next(iter(self.spec.combiners))
+        self.networks = self._load_networks(threads)
         floor = self.DETECTOR_FLOOR if score_threshold is None else min(score_threshold, self.DETECTOR_FLOOR)
         self.detector = get_detector(detector, score_threshold=floor, max_side=max_side, threads=threads)
         self.threads = threads
         self.score_threshold = self.detector.default_threshold if score_threshold is None else score_threshold
         self.min_face = min_face
-        self.flip = flip
+        self.flip = self.spec.flip if flip is None else flip
         self.max_pixels = max_pixels
         self._replicas: dict[int, list[Estimator]] = {}
-        self._descriptor: Descriptor | None = None
 
     @property
-    def descriptor(self) -> Descriptor:
-        """The face descriptor network that tracking uses, loaded when first needed."""
-        if self._descriptor is None:
-            self._descriptor = Descriptor(threads=self.threads)
-        return self._descriptor
+    def version(self) -> str:
+        """The model's version (with "/ours" when serving our network alone from a combined model)."""
+        return self.spec.version + ("/ours" if self.serving == "ours" and len(self.spec.networks) > 1 else "")
+
+    @property
+    def combiner(self) -> Combiner:
+        return Combiner(self.spec.serving(self.serving)[1], self.spec.interval_level)
+
+    def _load_networks(self, threads: int) -> dict:
+        specs, _ = self.spec.serving(self.serving)
+        return {name: NETWORKS[spec.kind](spec, threads=threads) for name, spec in specs.items()}
 
     def with_options(
         self,
@@ -72,14 +81,20 @@ class Estimator:
         detector: str | None = None,
         max_pixels: int | None = None,
         max_side: int | None = None,
+        serving: str | None = None,
     ) -> "Estimator":
-        """A copy with other filtering, flip, size-limit or detector settings, sharing this one's model.
+        """A copy with other filtering, flip, size-limit, detector or serving settings, sharing this one's networks.
 
         Another `detector` starts at its own operating point unless `score_threshold` is given; another
         `max_side` loads the detector again with that limit. None leaves a setting as it is.
         """
         other = copy.copy(self)
         other._replicas = {}
+        if serving is not None and serving != self.serving:
+            other.serving = serving
+            loaded = {name: net for name, net in self.networks.items() if name in self.spec.serving(serving)[0]}
+            other.networks = loaded if len(loaded) == len(self.spec.serving(serving)[0]) else other._load_networks(
+                self.threads)
         name = detector or self.detector.name
         if name != self.detector.name or (max_side is not None and max_side != self.detector.max_side):
             other.detector = self._sibling_detector(name, self.threads, max_side)
@@ -108,9 +123,9 @@ class Estimator:
         for _ in range(n):
             other = copy.copy(self)
             other.threads = threads
-            other.model = AgeGenderModel(self.model.spec_path, threads=threads)
+            other.networks = self._load_networks(threads)
             other.detector = self._sibling_detector(self.detector.name, threads)
-            other._replicas, other._descriptor = {}, None
+            other._replicas = {}
             copies.append(other)
         self._replicas[n] = copies
         return copies
@@ -125,9 +140,15 @@ class Estimator:
         found = self.detector.detect(image)
         return found[(found.scores >= self.score_threshold) & (found.widths >= self.min_face)]
 
-    def align(self, image: np.ndarray, found: Detections) -> np.ndarray:
-        """Model-input chips of the detected faces, in the model's own chip geometry."""
-        return align_faces(image, found.landmarks, self.model.input_size, found.chip_template, self.model.chip_size)
+    def crop(self, image: np.ndarray, found: Detections) -> dict[str, dict]:
+        """Each network's crops of the detected faces, by network name."""
+        return {name: net.crop(image, found) for name, net in self.networks.items()}
+
+    def predict(self, crops: list[dict[str, dict]]) -> ModelOutput:
+        """The combined estimates for the crops of several images (as `crop` gives them), one network call each."""
+        columns = {name: net.predict(concat_crops([c[name] for c in crops]), flip=self.flip)
+                   for name, net in self.networks.items()}
+        return self.combiner(columns)
 
     def pictures(self, image, bgr: bool = False, name: str = ""):
         """The pages or frames of one input, decoded one at a time through the size gate."""
@@ -158,16 +179,14 @@ class Estimator:
         sources = list(sources) if sources is not None else [source_name(image) for image in images]
         frames = list(frames) if frames is not None else [None] * len(sources)
         items: list[_Item] = []
-        chips, crops = [self._no_chips()], []
+        crops = [self.crop(np.zeros((1, 1, 3), np.uint8), Detections.empty("retinaface"))]
         for image, source, frame in zip(images, sources, frames, strict=True):
             try:
                 for picture in self.pictures(image, bgr=bgr, name=source):
                     found = self.detect(picture.pixels)
-                    chips.append(self.align(picture.pixels, found))
+                    crops.append(self.crop(picture.pixels, found))
                     number = frame if picture.frame is None else picture.frame
-                    look = None if tracker is None else tracker.look(picture.pixels, found, number)  # tracking:
-                    if look is not None:  # the faces the tracker needs descriptors of
-                        crops.append(self.descriptor.crop(picture.pixels, found[look.wanted]))
+                    look = tracker.look(picture.pixels, found, number) if tracker else None  # a cut? faces to describe
                     items.append(_Item(source, number, picture.size, picture.scale, found, look=look))
                     if keep is not None:
                         keep.append(_for_drawing(picture, self.detector.max_side))
@@ -177,27 +196,21 @@ class Estimator:
                 items.append(_Item(source, frame, error=str(exc)))
                 if keep is not None:
                     keep.append(None)
-        out = self.model.predict(np.concatenate(chips), flip=self.flip)
-        descriptors = self.descriptor.predict(concat_crops(crops))["descriptor"] if crops else None
-        results, start, begun = [], 0, 0
+        out = self.predict(crops)
+        if tracker is not None:  # one descriptor network call for the faces the tracker wants described
+            tracker.describe([item.look for item in items if item.look is not None])
+        results, start = [], 0
         for item in items:
             if item.error:
                 results.append(failed(item.source, item.error, item.frame))
                 continue
             part = out[start : start + len(item.found)]
             start += len(item.found)
-            if item.look is not None:  # tracking: between the networks and the result
-                wanted = int(item.look.wanted.sum())
-                part = described(part, item.look.wanted, descriptors[begun : begun + wanted])
-                begun += wanted
-                size = (item.size[0] * item.scale, item.size[1] * item.scale)
-                part = tracker.update(item.found, part, size, item.look.cut)
+            if item.look is not None:  # tracking, between the networks and the result (genders told once smoothed)
+                part = tracker.follow(item.found, part, item.look)
+                part.gender_known = self.combiner.gender_known(part.p_female, part.age)
             results.append(build(item.source, item.size, item.scale, item.found, part, item.frame))
         return results
-
-    def _no_chips(self) -> np.ndarray:
-        size = self.model.input_size
-        return np.zeros((0, size, size, 3), np.uint8)
 
 
 @dataclass

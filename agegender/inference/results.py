@@ -4,11 +4,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .combiner import ModelOutput
 from .detect import Detections
 from .groups import age_group
-from .runtime import ModelOutput
 
 GENDER_LABELS = ("male", "female")
+UNKNOWN = "unknown"  # the gender of a face the model does not tell
 STATUSES = ("ok", "no_face", "error")
 
 
@@ -35,8 +36,9 @@ class Face:
         return self.box[2] - self.box[0]
 
     def label(self) -> str:
-        """Short caption: `34 ± 4 · female 97%`."""
-        return f"{self.age:.0f} ± {self.age_std:.0f} · {self.gender} {self.gender_probability:.0%}"
+        """Short caption: `34 ± 4 · female 97%` (`34 ± 4 · gender unknown` where the model does not tell)."""
+        gender = "gender unknown" if self.gender == UNKNOWN else f"{self.gender} {self.gender_probability:.0%}"
+        return f"{self.age:.0f} ± {self.age_std:.0f} · {gender}"
 
     def to_dict(self) -> dict:
         row = {name: getattr(self, name) for name in FACE_FIELDS}
@@ -106,8 +108,10 @@ def build(source: str, size: tuple[int, int], scale: float, found: Detections, o
     """The result for one image from its detections and the model's rows for them (same order).
 
     Faces are numbered left to right; boxes and landmarks found on a copy decoded at `scale` are given in the
-    original image's pixels. Columns a tracker added (`FaceTracker.update`) give each face its track id and the
-    gender to show; otherwise gender is P(female) >= 0.5. The probability given is always that of the gender shown.
+    original image's pixels. Columns a tracker added (`FaceTracker.update`: `track_id`, `female` the gender to
+    show, `descriptor`) give each face its track, gender and descriptor; otherwise gender is P(female) >= 0.5. A
+    gender the model does not tell (`out.gender_known`) is "unknown". The probability given is always that of the
+    likelier gender (the one shown, when one is).
     """
     order = np.argsort(found.boxes[:, 0], kind="stable")
     found, out = found[order], out[order]
@@ -127,7 +131,7 @@ def build(source: str, size: tuple[int, int], scale: float, found: Detections, o
                 age_low=float(out.age_low[i]),
                 age_high=float(out.age_high[i]),
                 age_group=age_group(out.age[i]),
-                gender=GENDER_LABELS[int(female[i])],
+                gender=GENDER_LABELS[int(female[i])] if out.gender_known[i] else UNKNOWN,
                 gender_probability=p_female if female[i] else 1.0 - p_female,
                 track_id=None if track_ids[i] is None else int(track_ids[i]),
                 descriptor=None if np.isnan(descriptors[i, 0]) else descriptors[i].astype(np.float32),

@@ -46,11 +46,15 @@ class SceneCuts:
 
 @dataclass
 class Look:
-    """What the tracker makes of a frame before the networks run: a scene cut, and which faces it needs
-    descriptors of (new or ambiguous ones, and a face due for a check)."""
+    """What the tracker makes of a frame before the networks run: a scene cut, which faces it needs descriptors of
+    (new or ambiguous ones, and a face due for a check), the frame's (width, height); then the descriptor network's
+    crops of those faces and, once it ran, their descriptors."""
 
     cut: bool
     wanted: np.ndarray
+    size: tuple[int, int]
+    crops: dict = field(default_factory=dict)
+    descriptors: np.ndarray | None = None
 
 
 def _patch(image: np.ndarray, box: np.ndarray, side: int = 16) -> np.ndarray:
@@ -112,4 +116,4 @@ class Watcher:
             wanted[int(np.argmax(due))] = True
         age[wanted] = 0
         self._boxes, self._age, self._patches = boxes, age, patches
-        return Look(cut, wanted)
+        return Look(cut, wanted, (w, h))

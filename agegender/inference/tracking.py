@@ -9,9 +9,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .combiner import ModelOutput
 from .detect import Detections
-from .networks.descriptor import distances
-from .runtime import ModelOutput
+from .networks import concat_crops
+from .networks.descriptor import Descriptor, distances, shared_descriptor
 from .scenes import Look, Watcher, iou_matrix
 
 SAME_PERSON = 0.55  # descriptor distance under which two faces are one person (bench/descriptor.py)
@@ -71,6 +72,7 @@ class FaceTracker:
     change: float = 0.3
     min_width: float = 24.0
     memory: int | None = None
+    threads: int = 0  # the descriptor network's
 
     def __post_init__(self):
         self.reset()
@@ -80,10 +82,29 @@ class FaceTracker:
         self._next_id, self._size, self._updates = 1, None, 0
         self._watcher = Watcher(self.iou_threshold, self.refresh, self.change, self.min_width)
 
+    @property
+    def network(self) -> Descriptor:
+        """The face descriptor network (one per thread count in a process)."""
+        return shared_descriptor(self.threads)
+
     def look(self, image: np.ndarray, found: Detections, frame: int | None = None) -> Look:
-        """The scene-cut test and the faces to describe, for the next frame (`frame`, its number) in order
-        (`Watcher`)."""
-        return self._watcher(image, found, frame)
+        """The scene-cut test, the faces to describe (`Watcher`) and their crops, for the next frame (`frame`, its
+        number) in order, while its picture is at hand."""
+        look = self._watcher(image, found, frame)
+        look.crops = self.network.crop(image, found[look.wanted])
+        return look
+
+    def describe(self, looks: list[Look]) -> None:
+        """One descriptor network call for the faces the looks want described; each look gets its rows."""
+        if not looks:
+            return
+        rows, start = self.network.predict(concat_crops([look.crops for look in looks]))["descriptor"], 0
+        for look in looks:
+            look.descriptors, start = rows[start : start + int(look.wanted.sum())], start + int(look.wanted.sum())
+
+    def follow(self, found: Detections, out: ModelOutput, look: Look) -> ModelOutput:
+        """`update` for a frame seen by `look` and described by `describe`."""
+        return self.update(found, described(out, look.wanted, look.descriptors), look.size, look.cut)
 
     @property
     def cuts(self) -> list[int]:

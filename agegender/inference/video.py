@@ -167,7 +167,7 @@ class VideoAnalyzer:
 
     def __init__(self, estimator, tracker: FaceTracker | None = None):
         self.estimator = estimator
-        self.tracker = tracker or FaceTracker()
+        self.tracker = tracker or FaceTracker(threads=estimator.threads)
 
     def process(self, frames: list[np.ndarray], indices: list[int], source: str = "") -> list[ImageResult]:
         """Results for consecutive RGB frames; all their faces go through the model as one batch."""

@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 from ..inference.decode import ImageError, read_image
 from ..paths import cache_dir, data_root
 
+log = logging.getLogger(__name__)
 GENDERS = ("male", "female")
 _GENDER_CODES = {"male": 0.0, "m": 0.0, "0": 0.0, "female": 1.0, "f": 1.0, "1": 1.0}
 
@@ -27,6 +29,10 @@ class LabelledFaces:
 
     def __len__(self) -> int:
         return len(self.paths)
+
+    def __add__(self, other: "LabelledFaces") -> "LabelledFaces":
+        return LabelledFaces(self.paths + other.paths, np.concatenate([self.ages, other.ages]),
+                             np.concatenate([self.genders, other.genders]), self.races + other.races)
 
     def subset(self, index) -> "LabelledFaces":
         index = np.asarray(index, dtype=int)
@@ -83,10 +89,11 @@ def seeded_split(faces: LabelledFaces, dev_fraction: float = 0.1, seed: int = 0)
     return faces.subset(np.sort(order[n_dev:])), faces.subset(np.sort(order[:n_dev]))
 
 
-def align_photos(faces: LabelledFaces, folder: Path) -> LabelledFaces:
-    """The largest face of each photo aligned onto a 200 px UTKFace-geometry chip, as inference aligns faces.
+def align_photos(faces: LabelledFaces, folder: Path) -> tuple[LabelledFaces, np.ndarray]:
+    """The largest face of each photo aligned onto a 200 px UTKFace-geometry chip, as inference aligns faces, and
+    the rows of `faces` kept.
 
-    Chips are written to `folder` (kept between runs); photos without a readable face are left out, and said.
+    Chips are written to `folder` (kept between runs); photos without a readable face are left out, and logged.
     """
     from ..inference.align import CHIP_SIZE, align_faces
     from ..inference.detect import get_detector
@@ -99,11 +106,11 @@ def align_photos(faces: LabelledFaces, folder: Path) -> LabelledFaces:
             try:
                 image = read_image(path)
             except ImageError as exc:
-                print(f"skipped: {exc}")
+                log.warning("skipped: %s", exc)
                 continue
             found = detector.detect(image)
             if not len(found):
-                print(f"skipped: {path}: no face found")
+                log.warning("skipped: %s: no face found", path)
                 continue
             largest = found[[int(np.argmax(found.widths))]]
             chip = align_faces(image, largest.landmarks, CHIP_SIZE, largest.chip_template)[0]
@@ -111,7 +118,7 @@ def align_photos(faces: LabelledFaces, folder: Path) -> LabelledFaces:
         kept.append(i)
     chips = faces.subset(kept)
     chips.paths = [folder / (hashlib.sha1(str(faces.paths[i]).encode()).hexdigest()[:16] + ".png") for i in kept]
-    return chips
+    return chips, np.array(kept, int)
 
 
 def load_chip(path, size: int) -> np.ndarray:

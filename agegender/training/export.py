@@ -6,11 +6,14 @@ export is detected (`stale`), and the export is checked against Keras on the way
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from .finalize import SPEC_FILE
+
+log = logging.getLogger(__name__)
 
 ONNX_FILE = "agegender.onnx"
 OPSET = 17
@@ -52,7 +55,7 @@ def export(folder, check_chips: np.ndarray | None = None) -> dict:
     import tensorflow as tf
     import tf2onnx
 
-    from ..inference.runtime import AgeGenderModel
+    from ..inference.networks.agegender import AgeGenderModel
     from .network import fold_batchnorm, served_forward
 
     folder = Path(folder)
@@ -89,5 +92,6 @@ def export(folder, check_chips: np.ndarray | None = None) -> dict:
     difference = float(max(np.abs(age - ref_age).max(), np.abs(female - ref_female).max()))
     if difference > TOLERANCE:
         raise RuntimeError(f"ONNX export differs from the Keras model by {difference:.2e} (limit {TOLERANCE:.0e})")
-    print(f"exported {folder / ONNX_FILE}: largest difference from Keras {difference:.1e} on {len(check_chips)} chips")
+    log.info("exported %s: largest difference from Keras %.1e on %d chips", folder / ONNX_FILE, difference,
+             len(check_chips))
     return spec

@@ -2,14 +2,17 @@
 temperature (fitted on clean and degraded dev chips), and the spec that says how to use the model."""
 
 import json
+import logging
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..inference.align import CHIP_SIZE, LANDMARK_ORDER
+from ..inference.combiner import INTERVAL_LEVEL, summarise
 from ..inference.detect import DETECTORS
-from ..inference.runtime import INTERVAL_LEVEL, summarise
+
+log = logging.getLogger(__name__)
 
 MODEL_VERSION = "0.2.0"
 MODEL_FILE = "agegender.keras"
@@ -138,7 +141,7 @@ def finalize(candidates: dict, out_dir, sets, info: dict, bn_batches: int = 150,
         maes = {k: float(np.mean(np.abs(summarise(p)[0][valid] - dev_set.ages[valid]))) for k, p in probs.items()}
         score = (maes["none"] + np.mean(list(maes.values()))) / 2 if valid.any() else 0.0
         scored[name] = (score, model, probs, maes)
-        print(f"{name}: dev age MAE {maes['none']:.3f} clean, {np.mean(list(maes.values())):.3f} over the suite")
+        log.info(f"{name}: dev age MAE {maes['none']:.3f} clean, {np.mean(list(maes.values())):.3f} over the suite")
     chosen = min(scored, key=lambda name: scored[name][0])
     score, model, probs, maes = scored[chosen]
     out.mkdir(parents=True, exist_ok=True)

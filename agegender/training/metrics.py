@@ -22,10 +22,17 @@ def _age_scores(true, pred, low, high) -> dict:
     }
 
 
-def _gender_scores(true, p_female) -> dict:
+def _gender_scores(true, p_female, known=None) -> dict:
+    """Accuracy of P(female) >= 0.5 (before abstention), and with `known` the share of genders told (coverage) and
+    the accuracy of those."""
     if len(true) == 0:
         return {"n_gender": 0}
-    return {"n_gender": int(len(true)), "gender_accuracy": float(np.mean((p_female >= 0.5) == (true >= 0.5)))}
+    right = (p_female >= 0.5) == (true >= 0.5)
+    scores = {"n_gender": int(len(true)), "gender_accuracy": float(np.mean(right))}
+    if known is not None:
+        scores["gender_coverage"] = float(np.mean(known))
+        scores["gender_answered_accuracy"] = float(np.mean(right[known])) if known.any() else None
+    return scores
 
 
 def _scores(ages, genders, out, mask) -> dict:
@@ -34,7 +41,7 @@ def _scores(ages, genders, out, mask) -> dict:
     return {
         "n": int(mask.sum()),
         **_age_scores(ages[a], out.age[a], out.age_low[a], out.age_high[a]),
-        **_gender_scores(genders[g], out.p_female[g]),
+        **_gender_scores(genders[g], out.p_female[g], out.gender_known[g]),
     }
 
 
@@ -79,6 +86,8 @@ def compute_metrics(ages, genders, races, out) -> dict:
     metrics["gender_accuracy_18plus"] = _gender_scores(
         genders[adults & has_gender], out.p_female[adults & has_gender]
     ).get("gender_accuracy")
+    from13 = has_age & has_gender & (ages >= 13)
+    metrics["gender_13plus"] = _gender_scores(genders[from13], out.p_female[from13], out.gender_known[from13])
     true_group, pred_group = group_index(np.nan_to_num(ages)), group_index(out.age)
     true_bin = bin_index(np.nan_to_num(ages))
     metrics["by_age_group"] = {
@@ -147,6 +156,11 @@ def _compact(ages, genders, out, mask) -> dict:
     for name, sel in (("", g), ("_women", g & (genders == 1)), ("_men", g & (genders == 0))):
         if sel.any():
             row[f"gender_accuracy{name}"] = float(np.mean((out.p_female[sel] >= 0.5) == (genders[sel] >= 0.5)))
+    if g.any():
+        told = g & out.gender_known
+        row["gender_coverage"] = float(np.mean(out.gender_known[g]))
+        if told.any():
+            row["gender_answered_accuracy"] = float(np.mean((out.p_female[told] >= 0.5) == (genders[told] >= 0.5)))
     for name, sel in (("women", a & (genders == 1)), ("men", a & (genders == 0))):
         if sel.any():
             row[f"age_bias_{name}"] = float(np.mean(out.age[sel] - ages[sel]))

@@ -3,8 +3,9 @@ combiner is fitted on, and what the scorecard and the distillation targets are c
 
 Two ways to find the face. `photos`: the image goes through the Estimator's detector and its largest face is kept,
 as the whole pipeline does. `chips`: the image is an aligned 200 px chip (UTKFace); RetinaFace finds its landmarks
-on the clean chip padded by `PAD` pixels, and every degraded copy is cropped by those same landmarks, so a
-degradation measures the networks, not the detector.
+on the clean chip padded by `PAD` pixels (where it finds none, the chip's own geometry, RetinaFace's template, stands
+in), and every degraded copy is cropped by those same landmarks, so a degradation measures the networks, not the
+detector.
 """
 
 import logging
@@ -13,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
+from ..inference.align import CHIP_SIZE
 from ..inference.decode import ImageError, read_image
-from ..inference.detect import Detections, get_detector
+from ..inference.detect import DETECTORS, Detections, get_detector
 from ..inference.networks import concat_crops
 from .degrade import SUITE
 
@@ -36,8 +38,19 @@ def _main_face(found: Detections) -> Detections:
     return found[[int(np.argmax(found.widths))]]
 
 
+def _chip_face(chip: np.ndarray, detector) -> Detections:
+    found = detector.detect(_pad(chip))
+    if not len(found):
+        template = DETECTORS[detector.name].chip_template * (chip.shape[0] / CHIP_SIZE)
+        box = np.r_[template.min(axis=0) - 20, template.max(axis=0) + 20][None].astype(np.float32)
+        return Detections(box, np.zeros(1, np.float32), template[None].astype(np.float32), detector.name)
+    f = _main_face(found)
+    return Detections(f.boxes - PAD, f.scores, f.landmarks - PAD, f.detector)
+
+
 def _located(faces, mode: str, estimator=None):
-    """(index, image, detections of its main face) for each image where a face is found; the others are logged."""
+    """(index, image, detections of its main face) for each image where a face is found, the messages of the
+    unreadable images (also logged), and how many readable photos had no face."""
     detector = get_detector("retinaface", max_side=None) if mode == "chips" else None
 
     def one(i):
@@ -45,27 +58,26 @@ def _located(faces, mode: str, estimator=None):
             image = read_image(faces.paths[i])
         except ImageError as exc:
             log.warning("skipped: %s", exc)
-            return None
+            return str(exc)
         if mode == "chips":
-            if image.shape[:2] != (200, 200):
-                image = cv2.resize(image, (200, 200), interpolation=cv2.INTER_AREA)
-            found = detector.detect(_pad(image))
-            if not len(found):
-                return None
-            f = _main_face(found)
-            return i, image, Detections(f.boxes - PAD, f.scores, f.landmarks - PAD, f.detector)
+            if image.shape[0] != image.shape[1]:
+                raise ImageError(f"{faces.paths[i]}: not a square aligned chip ({image.shape[1]}x{image.shape[0]})")
+            return i, image, _chip_face(image, detector)
         found = estimator.detect(image)
         return (i, image, _main_face(found)) if len(found) else None
 
     with ThreadPoolExecutor(2) as pool:
-        return [item for item in pool.map(one, range(len(faces))) if item is not None]
+        items = list(pool.map(one, range(len(faces))))
+    located = [item for item in items if isinstance(item, tuple)]
+    return located, [item for item in items if isinstance(item, str)], sum(item is None for item in items)
 
 
 def network_outputs(faces, networks: dict, mode: str = "photos", degradations=("none",), mirror: bool = True,
                     estimator=None, batch: int = 256) -> dict[str, np.ndarray]:
     """Columns for the main face of each image where one is found.
 
-    Keys: `index` (row in `faces`), `width` (face width in pixels), `landmarks` [N, 5, 2], and for each
+    Keys: `index` (row in `faces`), `width` (face width in pixels), `landmarks` [N, 5, 2], `unreadable` (the
+    messages of images that could not be read), `undetected` (readable images without a face), and for each
     degradation `d` and network `n`, `d/n/<column>` (e.g. `none/cc0/age` [N, 101], `none/cc0/p_female` [N]), and
     with `mirror` the same for the mirror images under `d/n/mirror/<column>` (flip test-time augmentation
     averages the two).
@@ -75,9 +87,11 @@ def network_outputs(faces, networks: dict, mode: str = "photos", degradations=("
         raise ValueError(f"mode must be 'photos' or 'chips', not {mode!r}")
     if mode == "photos" and degradations != ("none",):
         raise ValueError("degradations apply to aligned chips (mode 'chips') only")
-    located = _located(faces, mode, estimator)
+    located, unreadable, undetected = _located(faces, mode, estimator)
     found = [f for _, _, f in located]
     out = {
+        "unreadable": np.array(unreadable, str),
+        "undetected": np.array(undetected),
         "index": np.array([i for i, _, _ in located], int),
         "width": np.array([float(f.widths[0]) for f in found]),
         "landmarks": np.array([f.landmarks[0] for f in found]).reshape(-1, 5, 2),
@@ -101,3 +115,15 @@ def network_outputs(faces, networks: dict, mode: str = "photos", degradations=("
                         columns.setdefault(f"{name}/{net_name}/mirror/{key}", []).append(value)
         out.update({key: np.concatenate(parts) for key, parts in columns.items()})
     return out
+
+
+def combined(outputs: dict, combiner, degradation: str = "none", flip: bool = True):
+    """The combiner's output for one degradation of `network_outputs` (with `flip`, the mirror images averaged in)."""
+    columns = {}
+    for name in combiner.networks:
+        plain = {key.rsplit("/", 1)[1]: value for key, value in outputs.items()
+                 if key.startswith(f"{degradation}/{name}/") and key.count("/") == 2}
+        if flip:
+            plain = {key: (value + outputs[f"{degradation}/{name}/mirror/{key}"]) / 2 for key, value in plain.items()}
+        columns[name] = plain
+    return combiner(columns)

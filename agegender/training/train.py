@@ -1,6 +1,7 @@
 """Training: fit the network on labelled face chips (resumable), then finalize and export the served model."""
 
 import csv
+import logging
 import os
 import time
 from pathlib import Path
@@ -9,6 +10,8 @@ import numpy as np
 
 from ..paths import cache_dir
 from .dataset import align_photos, read_labels, seeded_split
+
+log = logging.getLogger(__name__)
 
 CACHE_SCALE = 1.25  # chips are cached this much larger than the input, so zoom augmentation keeps detail
 
@@ -34,7 +37,7 @@ def training_sets(data, limit: int | None = None, aligned: bool | None = None, s
         sets = [s.subset(range(min(limit, len(s)))) for s in sets]
     if not aligned:
         folder = cache_dir() / "aligned" / labels.resolve().parent.name
-        sets = [align_photos(s, folder) for s in sets]
+        sets = [align_photos(s, folder)[0] for s in sets]
     return sets[0], sets[1], data.stem if data.is_file() else data.name
 
 
@@ -76,6 +79,7 @@ def train(
     teacher_weight: tuple[float, float] = (0.0, 0.0),
     aligned: bool | None = None,
     quality_rate: float = 0.6,
+    pools=(),
     verbose: int = 1,
 ) -> dict:
     """Train, select on dev, and write the served model; resumes from `out_dir/backup` if present.
@@ -83,8 +87,9 @@ def train(
     `init` is a saved `.keras` model to fine-tune further instead of starting from ImageNet `weights`;
     `balance` is the power of the age-balancing sample weights (0 = none). `teacher` is a cache of teacher
     outputs (`teachers.load_targets`), mixed into the age and gender targets by `teacher_weight` where the
-    teacher is trusted (`teachers.trusted`). `quality_rate` is the share of training chips degraded in image
-    quality (`degrade.random_quality`).
+    teacher is trusted (`teachers.trusted`). `pools` are unlabelled photo sets, each `(labels CSV, targets .npz)`,
+    added to the training faces with pseudo-labels and soft targets from those targets (`teachers.pseudo_labelled`).
+    `quality_rate` is the share of training chips degraded in image quality (`degrade.random_quality`).
 
     Writes `history.csv`, `best.keras`, and at the end the shipped `agegender.keras`, `.json` and `.onnx`. Any
     Keras backend trains (JAX on an accelerator, say); the ONNX export needs TensorFlow, so under another backend
@@ -97,12 +102,19 @@ def train(
     from .finalize import finalize
     from .losses import AgeLoss, GenderLoss, gender_accuracy, mae_years
     from .network import build_model
-    from .teachers import load_targets, trusted
+    from .teachers import load_targets, pseudo_labelled, trusted
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
     train_set, dev_set, name = training_sets(data, limit, aligned, seed)
+    targets = trusted(load_targets(train_set, teacher), train_set.ages) if teacher else None
+    for labels_csv, cache in pools:
+        pool, pool_targets = pseudo_labelled(labels_csv, cache)
+        if targets is None:
+            targets = {"age": np.full((len(train_set), 101), np.nan), "p_female": np.full(len(train_set), np.nan)}
+        targets = {key: np.concatenate([targets[key], pool_targets[key]]) for key in ("age", "p_female")}
+        train_set += pool
     model = keras.saving.load_model(init, compile=False) if init else build_model(input_size, weights)
     input_size = int(model.input_shape[1])
     started = time.time()
@@ -114,7 +126,7 @@ def train(
         input_size,
         batch_size,
         seed=seed,
-        teacher=trusted(load_targets(train_set, teacher), train_set.ages) if teacher else None,
+        teacher=targets,
         quality_rate=quality_rate,
         workers=min(8, os.cpu_count() or 1),
     )
@@ -163,12 +175,13 @@ def train(
         "balance_power": balance,
         "augmentation": f"geometric, photometric, image quality (degrade.random_quality) on {quality_rate:.0%}",
         "teacher": Path(teacher).name if teacher else None,
+        "pools": [{"labels": str(labels_csv), "targets": Path(cache).name} for labels_csv, cache in pools],
         "teacher_weight": {"age": teacher_weight[0], "gender": teacher_weight[1]} if teacher else None,
         "fit_seconds": round(time.time() - started, 1),
         "keras_backend": backend,
     }
     spec = finalize(candidates, out, (train_set, dev_set), info)
     if backend != "tensorflow":
-        print(f"trained under {backend}: export to ONNX with `python -m agegender export --model-dir {out}`")
+        log.info(f"trained under {backend}: export to ONNX with `python -m agegender export --model-dir {out}`")
         return spec
     return export(out)

@@ -6,10 +6,10 @@ import pkgutil
 
 import numpy as np
 
+from ..combiner import N_AGES
 from ..detect import Detections
 
 NETWORKS: dict[str, type["Network"]] = {}
-N_AGES = 101  # age distributions are over whole years 0..100
 
 
 class Network:

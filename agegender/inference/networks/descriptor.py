@@ -7,6 +7,8 @@ It reads dlib's 150 px chip with padding 0.25. `TEMPLATE` is where RetinaFace's 
 again on this chip and compares the whole path with dlib's.
 """
 
+from functools import lru_cache
+
 import numpy as np
 
 from ...paths import MODELS
@@ -50,6 +52,12 @@ class Descriptor(Network):
         return {"descriptor": self.session.run(None, {"chips": np.ascontiguousarray(chips)})[0]}
 
 
+@lru_cache(maxsize=4)
+def shared_descriptor(threads: int = 0) -> Descriptor:
+    """The descriptor network of this process for a thread count, loaded when first needed."""
+    return Descriptor(threads=threads)
+
+
 def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Euclidean distances [N, M] between descriptors a [N, 128] and b [M, 128]."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -57,4 +65,4 @@ def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(squared, 0.0))
 
 
-__all__ = ["DLIB_5", "Descriptor", "PADDING", "TEMPLATE", "distances"]
+__all__ = ["DLIB_5", "Descriptor", "PADDING", "TEMPLATE", "distances", "shared_descriptor"]

@@ -1,0 +1,121 @@
+"""The combiner: the networks' columns for a batch of faces in, one `ModelOutput` out (pure NumPy).
+
+Age: a mixture of the networks' age distributions, our network weighted by the age it reads (`age_weights` at
+`age_knots`: ours for children and the old, where it is better, the partner for adults, where that one is), then
+moved by a bias correction read off the mixture's mean (`age_bias` at the same knots). Its mean is the estimate,
+its sd the spread, and its central 90% at `temperature` the interval. Gender: P(female) from a weighted sum of
+the networks' logits (`gender`: a weight per network and a bias, another set for faces read as children).
+Abstention: a gender is "unknown" where P(female) is within `gender_band.half_widths` of even, a half-width per
+band of the age estimate (`gender_band.edges`). With our network alone the age weights are 1 and the bias one
+`age_offset`. The parameters are fitted in `training/combine.py` and stored in the model spec.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+N_AGES = 101  # age distributions are over whole years 0..100
+GRID = np.arange(N_AGES, dtype=np.float64)
+INTERVAL_LEVEL = 0.9  # the interval given with every age
+
+
+@dataclass
+class ModelOutput:
+    """Per-face columns: expected age, its spread (sd), the 90% interval, P(female), and whether the gender is
+    told (False: "unknown", P(female) too close to even); `data` holds further per-face columns that slice along."""
+
+    age: np.ndarray
+    age_std: np.ndarray
+    age_low: np.ndarray
+    age_high: np.ndarray
+    p_female: np.ndarray
+    gender_known: np.ndarray = None
+    data: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.gender_known is None:
+            self.gender_known = np.ones(len(self.age), bool)
+
+    def __len__(self) -> int:
+        return len(self.age)
+
+    def __getitem__(self, index) -> "ModelOutput":
+        return ModelOutput(self.age[index], self.age_std[index], self.age_low[index], self.age_high[index],
+                           self.p_female[index], self.gender_known[index], {k: v[index] for k, v in self.data.items()})
+
+
+def _quantile(cdf: np.ndarray, q: float) -> np.ndarray:
+    """Linear-interpolated quantile (in years) of each row's age distribution given its CDF."""
+    idx = np.minimum((cdf < q).sum(axis=1), cdf.shape[1] - 1)
+    rows = np.arange(len(cdf))
+    below = np.where(idx > 0, cdf[rows, np.maximum(idx - 1, 0)], 0.0)
+    step = np.maximum(cdf[rows, idx] - below, 1e-12)
+    return idx - 1 + np.clip((q - below) / step, 0.0, 1.0) + 0.5
+
+
+def summarise(probs: np.ndarray, temperature: float = 1.0, level: float = INTERVAL_LEVEL, offset=0.0):
+    """Mean, sd and central `level` interval of age distributions; the interval uses tempered probabilities.
+
+    `offset` (years, a number or one per row) moves the estimate and the interval together, within 0-100.
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    top = probs.shape[1] - 1
+    grid = np.arange(probs.shape[1], dtype=np.float64)
+    mean = probs @ grid
+    std = np.sqrt(np.maximum(probs @ grid**2 - mean**2, 0.0))
+    tempered = np.power(np.maximum(probs, 1e-12), 1.0 / temperature)
+    cdf = np.cumsum(tempered / tempered.sum(axis=1, keepdims=True), axis=1)
+    tail = (1.0 - level) / 2
+    low, high = _quantile(cdf, tail), _quantile(cdf, 1.0 - tail)
+    mean, low, high = (np.clip(v + offset, 0.0, top) for v in (mean, low, high))
+    return mean, std, np.minimum(low, mean), np.maximum(high, mean)
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+class Combiner:
+    """The combination of one serving's networks, from its parameters in the model spec."""
+
+    def __init__(self, params: dict, level: float = INTERVAL_LEVEL):
+        self.networks = list(params["networks"])
+        self.params, self.level = params, level
+
+    def mixture(self, columns: dict) -> np.ndarray:
+        """The combined age distributions [N, 101] before the bias correction."""
+        ours = columns[self.networks[0]]["age"]
+        if len(self.networks) == 1:
+            return ours
+        weight = np.interp(ours @ GRID, self.params["age_knots"], self.params["age_weights"])[:, None]
+        return weight * ours + (1 - weight) * columns[self.networks[1]]["age"]
+
+    def age_shift(self, mixture_mean: np.ndarray) -> np.ndarray:
+        if "age_bias" in self.params:
+            return np.interp(mixture_mean, self.params["age_knots"], self.params["age_bias"])
+        return np.full(len(mixture_mean), float(self.params.get("age_offset", 0.0)))
+
+    def p_female(self, columns: dict, child: np.ndarray) -> np.ndarray:
+        gender = self.params.get("gender")
+        if gender is None:
+            return np.asarray(columns[self.networks[0]]["p_female"], np.float64)
+        z = np.where(child, gender["child_bias"], gender["bias"])
+        for name in self.networks:
+            z = z + np.where(child, gender["child"][name], gender["weights"][name]) * logit(columns[name]["p_female"])
+        return 1 / (1 + np.exp(-z))
+
+    def gender_known(self, p_female: np.ndarray, age: np.ndarray) -> np.ndarray:
+        band = self.params.get("gender_band")
+        if not band:
+            return np.ones(len(p_female), bool)
+        half = np.asarray(band["half_widths"])[np.searchsorted(band["edges"], age, side="right")]
+        return np.abs(p_female - 0.5) >= half
+
+    def __call__(self, columns: dict) -> ModelOutput:
+        probs = self.mixture(columns)
+        shift = self.age_shift(probs @ GRID)
+        age, std, low, high = summarise(probs, self.params["temperature"], self.level, shift)
+        child = age < self.params.get("gender", {}).get("child_below", 0)
+        p_female = self.p_female(columns, child)
+        return ModelOutput(age, std, low, high, p_female, self.gender_known(p_female, age))
