@@ -33,7 +33,8 @@ class SceneCuts:
         self._last: tuple[np.ndarray, np.ndarray] | None = None
 
     def __call__(self, image: np.ndarray) -> bool:
-        small = cv2.resize(image, (64, 48), interpolation=cv2.INTER_AREA)
+        step = max(1, min(image.shape[0] // 96, image.shape[1] // 128))  # every few pixels, then averaged
+        small = cv2.resize(image[::step, ::step], (64, 48), interpolation=cv2.INTER_AREA)
         thumb = cv2.resize(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (32, 24), interpolation=cv2.INTER_AREA)
         hist = cv2.calcHist([cv2.cvtColor(small, cv2.COLOR_RGB2HSV)], [0, 1, 2], None, [8, 4, 4],
                             [0, 180, 0, 256, 0, 256])
@@ -60,11 +61,11 @@ class Look:
 def _patch(image: np.ndarray, box: np.ndarray, side: int = 16) -> np.ndarray:
     """A face's box as a side x side grey patch, zero mean and unit spread: what the face looks like, cheaply."""
     h, w = image.shape[:2]
-    x1, y1 = int(np.clip(box[0], 0, w - 1)), int(np.clip(box[1], 0, h - 1))
-    x2, y2 = int(np.clip(np.ceil(box[2]), x1 + 1, w)), int(np.clip(np.ceil(box[3]), y1 + 1, h))
-    crop = image[y1:y2, x1:x2]
-    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
-    patch = cv2.resize(grey, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
+    x1, y1 = min(max(int(box[0]), 0), w - 1), min(max(int(box[1]), 0), h - 1)
+    x2, y2 = min(max(int(box[2]) + 1, x1 + 1), w), min(max(int(box[3]) + 1, y1 + 1), h)
+    step = max(1, min(y2 - y1, x2 - x1) // (2 * side))  # every few pixels, then averaged
+    small = cv2.resize(image[y1:y2:step, x1:x2:step], (side, side), interpolation=cv2.INTER_AREA)
+    patch = (cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small).astype(np.float32)
     return (patch - patch.mean()) / (patch.std() + 1e-3)
 
 
@@ -74,7 +75,7 @@ class Watcher:
     lists the frames that began a new scene)."""
 
     iou_threshold: float = 0.3
-    refresh: int = 10
+    refresh: int = 20
     change: float = 0.3
     min_width: float = 24.0
     cuts: list = field(default_factory=list)

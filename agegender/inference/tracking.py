@@ -2,7 +2,9 @@
 
 A face continues a track when its box overlaps the track's and, where its descriptor was computed, it looks like
 the track's face; tracks end at a scene cut. A face that continues no track but looks like one seen before (ended
-at a cut, or lost when the person turned away or left) takes that track's number again.
+at a cut, or lost when the person turned away or left) takes that track's number again. The Estimator calls the
+tracker between the networks and the results: `look` while each frame's picture is at hand, `describe` once for a
+model batch (one descriptor network call), `follow` for each frame in order.
 """
 
 from dataclasses import dataclass, field, replace
@@ -23,6 +25,8 @@ def apart(descriptors: np.ndarray, kept: list[np.ndarray]) -> np.ndarray:
     """How far each descriptor [N, 128] is from a set: the mean of its distances to the set's members (average
     linkage: unlike the distance to their mean, as discriminating as a pair's distance, bench/descriptor.py)."""
     return distances(descriptors, np.stack(kept)).mean(axis=1)
+
+
 _SMOOTHED = ("age", "age_std", "age_low", "age_high", "p_female")
 
 
@@ -68,7 +72,7 @@ class FaceTracker:
     hysteresis: float = 0.1
     same_person: float = SAME_PERSON
     split_margin: float = 0.05
-    refresh: int = 10
+    refresh: int = 20
     change: float = 0.3
     min_width: float = 24.0
     memory: int | None = None
