@@ -2,7 +2,11 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="agegender", page_icon=":material/face:", layout="wide")
+# The favicon is an emoji, which the frontend draws itself: a ":material/...:" icon would be fetched from Google.
+# The menu keeps Streamlit's settings (light, dark or the system's theme) and drops the links to Streamlit's site.
+st.set_page_config(page_title="agegender", page_icon="🧑", layout="wide",
+                   menu_items={"Get help": None, "Report a bug": None, "About": "agegender: apparent age and gender "
+                               "of every face, offline. Nothing is sent anywhere."})
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -12,7 +12,14 @@ __version__ = "0.2.0"
 # ~/.cache/Microsoft/DeveloperTools at import time (inference/onnx.py also turns its telemetry events off).
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-from .inference.decode import DEFAULT_MAX_PIXELS, ImageError, ImageTooLarge, Picture, read_image  # noqa: E402
+from .inference.decode import (  # noqa: E402
+    DEFAULT_MAX_PIXELS,
+    ImageError,
+    ImageTooLarge,
+    Picture,
+    UnsupportedImage,
+    read_image,
+)
 from .inference.detect import DETECTORS, Detections  # noqa: E402
 from .inference.estimator import Estimator, analyze  # noqa: E402
 from .inference.groups import DISPLAY_GROUPS, age_group  # noqa: E402
@@ -48,6 +55,7 @@ __all__ = [
     "ImageTooLarge",
     "Person",
     "Picture",
+    "UnsupportedImage",
     "VideoAnalyzer",
     "VideoError",
     "VideoWriter",

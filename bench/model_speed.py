@@ -17,8 +17,7 @@ import time
 import numpy as np
 
 from agegender.inference import onnx
-from agegender.inference.runtime import AgeGenderModel
-from agegender.paths import MODEL_SPEC
+from agegender.inference.networks.agegender import OUR_SPEC, AgeGenderModel
 from bench.report import bench_parser, write_json
 
 TF_SCRIPT = """
@@ -63,7 +62,7 @@ def tensorflow_rates(spec, repeats: int, isa: str | None) -> dict | None:
 
 def main() -> None:
     p = bench_parser(__doc__, "model_speed")
-    p.add_argument("--model", default=str(MODEL_SPEC))
+    p.add_argument("--model", default=str(OUR_SPEC), help="our network's spec")
     p.add_argument("--repeats", type=int, default=30)
     p.add_argument("--no-tensorflow", action="store_true", help="measure only the served ONNX model")
     args = p.parse_args()

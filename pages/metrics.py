@@ -23,10 +23,17 @@ LABELS = {
 PERCENT = {"age_cs5", "gender_accuracy", "gender_accuracy_women", "gender_accuracy_men", "interval90_coverage",
            "matched"}
 COLUMNS = {
-    key: st.column_config.NumberColumn(label, format="percent" if key in PERCENT else "%.2f")
+    key: st.column_config.NumberColumn(label, format="%.1f%%" if key in PERCENT else "%.2f")
     for key, label in LABELS.items()
     if key not in ("group", "n")
 } | {"group": st.column_config.TextColumn("Group"), "n": st.column_config.NumberColumn("Faces", format="%d")}
+GROUPINGS = (
+    "Three age groupings appear below. **Classic groups** (0-2, 4-6, 8-12, 15-20, 25-32, 38-43, 48-53, 60-100, "
+    "the Adience groups; a true age between two groups counts with the nearer one) for the error by group and the "
+    "group confusion. **Coarse bins** (0-12, 13-19, 20-39, 40-59, 60+) for the interval coverage, so that each bin "
+    "holds enough faces. The other pages show each face's **display group** (0-2, 3-6, 7-13, 14-22, 23-34, 35-45, "
+    "46-56, 57+): the classic groups widened to meet, so that every age has one."
+)
 
 info = ui.model_info()
 m, spec = info["metrics"], info["spec"]
@@ -41,8 +48,11 @@ def frame(groups: dict, keys) -> pd.DataFrame:
 def bars(data: pd.DataFrame, y: str, title: str, percent: bool = False, target: float | None = None,
          x_title: str = "True age group"):
     """One bar per group, values inside the bars (away from a target line, which the title names)."""
-    fig = px.bar(data, x="group", y=y, text_auto=".1%" if percent else ".2f", title=title, labels=LABELS)
-    fig.update_traces(textposition="inside", insidetextanchor="middle" if target is not None else "end")
+    fig = px.bar(data, x="group", y=y, text_auto=".1%" if percent else ".2f", title=title, labels=LABELS,
+                 custom_data=["n"])
+    value = "%{y:.1%}" if percent else "%{y:.2f} years"
+    fig.update_traces(textposition="inside", insidetextanchor="middle" if target is not None else "end",
+                      hovertemplate=f"%{{x}}: {value} (%{{customdata[0]:,}} faces)<extra></extra>")
     fig.update_xaxes(title=x_title)
     if percent:
         fig.update_yaxes(range=[0, 1], tickformat=".0%")
@@ -52,7 +62,8 @@ def bars(data: pd.DataFrame, y: str, title: str, percent: bool = False, target: 
 
 
 def table(data: pd.DataFrame, first: str) -> None:
-    """A table as tall as its rows, its first column named `first`."""
+    """A table as tall as its rows, its first column named `first`, percentages with one decimal."""
+    data = data.assign(**{key: data[key] * 100 for key in PERCENT if key in data})
     st.dataframe(data, hide_index=True, height=35 * (len(data) + 1) + 3,
                  column_config=COLUMNS | {"group": st.column_config.TextColumn(first)})
 
@@ -68,17 +79,20 @@ cols[4].metric("Gender calibration error", f"{m['gender_ece']:.3f}")
 
 keys = ["n", "age_mae", "age_cs5", "gender_accuracy", "interval90_coverage"]
 by_group = frame(m["by_age_group"], keys)
+st.caption(GROUPINGS)
 left, right = st.columns(2)
-left.plotly_chart(bars(by_group, "age_mae", "Age MAE by true age group"), key="mae-by-group")
-right.plotly_chart(bars(by_group, "gender_accuracy", "Gender accuracy by true age group", percent=True),
-                   key="gender-by-group")
+left.plotly_chart(bars(by_group, "age_mae", "Age MAE by true age (classic groups)", x_title="True age, classic group"),
+                  key="mae-by-group")
+right.plotly_chart(bars(by_group, "gender_accuracy", "Gender accuracy by true age (classic groups)", percent=True,
+                        x_title="True age, classic group"), key="gender-by-group")
 
 confusion = m["age_group_confusion"]
 heat = go.Figure(go.Heatmap(z=confusion["matrix"], x=confusion["labels"], y=confusion["labels"], colorscale="Blues",
-                            text=confusion["matrix"], texttemplate="%{text}", colorbar={"title": "Faces"}))
-heat.update_layout(title=f"Age groups: true against predicted (exact {m['age_group_accuracy']:.1%}, within one group "
-                   f"{m['age_group_one_off_accuracy']:.1%})", xaxis_title="Predicted group", yaxis_title="True group",
-                   yaxis_autorange="reversed")
+                            text=confusion["matrix"], texttemplate="%{text}", colorbar={"title": "Faces"},
+                            hovertemplate="True %{y}, predicted %{x}: %{z:,} faces<extra></extra>"))
+heat.update_layout(title=f"Classic age groups: true against predicted (exact {m['age_group_accuracy']:.1%}, within "
+                   f"one group {m['age_group_one_off_accuracy']:.1%})", xaxis_title="Predicted group",
+                   yaxis_title="True group", yaxis_autorange="reversed")
 st.plotly_chart(heat, key="confusion")
 
 for key, title, first in (("by_gender", "By gender", "Gender"), ("by_race", "By race (UTKFace's labels)", "Race")):
@@ -87,11 +101,12 @@ for key, title, first in (("by_gender", "By gender", "Gender"), ("by_race", "By 
         table(frame(m[key], keys), first)
 left, right = st.columns(2)
 coverage = frame(m["by_age_bin"], keys)
-left.plotly_chart(bars(coverage, "interval90_coverage", "90% interval coverage by true age (dashed: the 90% aimed at)",
-                       percent=True, target=0.9), key="coverage")
+left.plotly_chart(bars(coverage, "interval90_coverage", "90% interval coverage (dashed: the aim)", percent=True,
+                       target=0.9, x_title="True age, coarse bin"), key="coverage")
 calibration = pd.DataFrame(m["gender_calibration"])
 fig = px.line(calibration, x="confidence", y="accuracy", markers=True, title="Gender: confidence against accuracy",
               range_x=[0.5, 1], range_y=[0.4, 1], labels={"confidence": "Stated probability", "accuracy": "Accuracy"})
+fig.update_traces(hovertemplate="Stated %{x:.1%}: right %{y:.1%}<extra></extra>")
 fig.add_trace(go.Scatter(x=[0.5, 1], y=[0.5, 1], mode="lines", line={"dash": "dash"}, name="perfect calibration"))
 right.plotly_chart(fig, key="calibration")
 
@@ -104,6 +119,7 @@ if "robustness" in info:
                                    "gender_accuracy_men", "interval90_coverage"]]
     fig = px.bar(degraded, y="group", x="age_mae", orientation="h", text_auto=".2f", labels=LABELS,
                  title="Age MAE by degradation")
+    fig.update_traces(hovertemplate="%{y}: %{x:.2f} years<extra></extra>")
     fig.update_yaxes(title=None, autorange="reversed")
     st.plotly_chart(fig, key="robust-mae")
     table(degraded, "Degradation")
@@ -116,7 +132,7 @@ if "photos" in info or "widerface" in info:
         st.caption("The UTKFace test images run through the whole pipeline (detection, alignment, model), scoring the "
                    "largest face of each.")
         cols = st.columns(4)
-        cols[0].metric("Faces found", f"{p['detected_fraction']:.2%}")
+        cols[0].metric("Faces found", f"{p['detected_fraction']:.1%}")
         cols[1].metric("Age MAE", f"{p['age_mae']:.2f} y")
         cols[2].metric("Gender accuracy", f"{p['gender_accuracy']:.1%}")
         cols[3].metric("90% interval coverage", f"{p['interval90_coverage']:.1%}")
@@ -133,5 +149,6 @@ if "history" in info:
     curves = curves.rename(columns={"age_mae_years": "train (augmented)", "val_age_mae_years": "dev"})
     fig = px.line(curves, x="epoch", y=["train (augmented)", "dev"], markers=True, title="Age MAE during training",
                   labels={"value": "Age MAE (years)", "variable": "Split", "epoch": "Epoch"})
+    fig.update_traces(hovertemplate="Epoch %{x}: %{y:.2f} years<extra></extra>")
     st.plotly_chart(fig, key="history")
     st.caption("Recorded while training: the UTKFace train split (with augmentation) and the dev split.")

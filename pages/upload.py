@@ -2,11 +2,10 @@
 
 import time
 
-import plotly.express as px
 import streamlit as st
 
 import agegender
-from agegender.apps import downloads, ui
+from agegender.apps import charts, downloads, faces, ui
 
 ui.header("Upload images", "Every face in each photo, numbered left to right. " + ui.PRIVACY)
 
@@ -34,7 +33,7 @@ with st.sidebar:
     flip = st.checkbox("Mirror test-time augmentation", value=True,
                        help="Average each face with its mirror image, the way the model was evaluated. Off is faster.")
     st.header("Display")
-    landmarks = st.checkbox("Draw landmarks", value=True)
+    landmarks = st.checkbox("Draw landmarks", value=True, help="On faces large enough on screen to show them")
     gallery = st.checkbox("Face gallery", value=True)
 
 uploads = st.file_uploader(
@@ -58,71 +57,105 @@ st.caption(f"Analysis: {len(uploads)} files, {cached} from cache, {elapsed:.2f} 
            "content and detector/mirror settings; threshold, size and display changes reuse them.")
 
 st.header("Summary")
-faces = [f for r in results for f in r.faces]
 failed = [r for r in results if r.status == "error"]
 cols = st.columns(4)
 cols[0].metric("Images", f"{len(results) - len(failed)}")
-cols[1].metric("Faces", f"{len(faces)}")
+cols[1].metric("Faces", f"{sum(len(r.faces) for r in results)}")
 cols[2].metric("Without a face", f"{sum(r.status == 'no_face' for r in results)}")
 cols[3].metric("Unreadable", f"{len(failed)}")
 for r in failed:
-    st.error(f"Could not read **{r.source}**: {r.error.removeprefix('image: ')}. The other files are analysed.",
-             icon=":material/error:")
-table = ui.faces_table(results)
+    st.error(ui.problem(r.source, r.error, others=len(uploads) > 1), icon=":material/error:")
+
+selection = faces.Selection()
+if any(r.faces for r in results):
+    present = {f.gender for r in results for f in r.faces}
+    f1, f2, f3 = st.columns(3)
+    genders = f1.multiselect("Gender", [g for g in ("female", "male", "unknown") if g in present], default=None,
+                             placeholder="All genders")
+    low, high = f2.slider("Age range", 0, 100, (0, 100), help="100 includes everyone older")
+    files = f3.multiselect("Files", sorted({r.source for r in results}), placeholder="All files")
+    selection = faces.Selection(tuple(genders or present), (low, high if high < 100 else float("inf")), tuple(files))
+    st.caption("These filters apply to everything below: the charts, the table, the images, the gallery and the "
+               "downloads.")
+kept = selection.results(results)
+table = faces.faces_table(kept, selection.faces)
 if len(table):
     left, right = st.columns(2)
-    hist = px.histogram(table, x="age", nbins=20, range_x=[0, 100], title="Ages",
-                        labels={"age": "Apparent age (years)", "count": "Faces"}, color_discrete_sequence=["#1f77dc"])
-    hist.update_layout(yaxis_title="Faces", bargap=0.05)
-    left.plotly_chart(hist, key="ages")
-    split = table["gender"].value_counts().rename_axis("gender").reset_index(name="faces")
-    pie = px.pie(split, names="gender", values="faces", title="Gender", color="gender",
-                 color_discrete_map={"female": "#d6278c", "male": "#1f77dc"})
-    right.plotly_chart(pie, key="genders")
-    f1, f2, f3 = st.columns(3)
-    genders = f1.multiselect("Gender", ["female", "male"], default=["female", "male"])
-    ages = f2.slider("Age range", 0, 100, (0, 100))
-    files = f3.multiselect("Files", sorted(table["file"].unique()), placeholder="All files")
-    shown = table[table["gender"].isin(genders) & table["age"].between(*ages)]
-    shown = shown[shown["file"].isin(files)] if files else shown
-    st.dataframe(shown, hide_index=True, column_config=ui.FACE_COLUMNS, key="all-faces")
-    st.caption(f"{len(shown)} of {len(table)} faces. Click a column header to sort.")
+    left.plotly_chart(charts.age_histogram(table["age"]), key="ages")
+    right.plotly_chart(charts.gender_pie([f.gender for r in kept for _, f in selection.faces(r)]), key="genders")
+    st.dataframe(table, hide_index=True, column_config=faces.FACE_COLUMNS, key="all-faces")
+    st.caption(f"{len(table)} of {sum(len(r.faces) for r in results)} faces. Click a column header to sort.")
+elif selection != faces.Selection():
+    st.info("No face matches the filters.", icon=":material/filter_alt_off:")
+st.caption(faces.LEGEND)
 
+rows = selection.rows(results)
 d1, d2, d3 = st.columns(3)
-d1.download_button("All faces (CSV)", downloads.rows_csv(results), "faces.csv", "text/csv", icon=":material/download:",
+d1.download_button("All faces (CSV)", downloads.csv_text(rows), "faces.csv", "text/csv", icon=":material/download:",
                    on_click="ignore")
-d2.download_button("All faces (JSON)", downloads.rows_json(results), "faces.json", "application/json",
+d2.download_button("All faces (JSON)", downloads.json_text(rows), "faces.json", "application/json",
                    icon=":material/download:", on_click="ignore")
 
 
 def shown_pages():
-    """(upload, result, display page, its scale) for every page of every file, with the sliders' filters applied."""
+    """(title, result, display page, its scale, kept (number, face) pairs) for every page of the kept files."""
     for upload, image in per_file:
         for result, page in zip(image.results, image.pages(), strict=False):
             result = result.filtered(threshold, min_face)
-            yield upload, result, page, page.shape[1] / result.width
+            if selection.keeps_file(result):
+                title = upload.name + (f", page {result.frame + 1}" if result.frame is not None else "")
+                yield title, result, page, page.shape[1] / result.width, selection.faces(result)
 
 
-def annotated_images():
-    for _, result, page, scale in shown_pages():
-        yield result, agegender.annotate(page, result.faces, landmarks, scale)
+def drawn(page, pairs, scale, width=None):
+    return agegender.annotate(page, [f for _, f in pairs], landmarks, scale, display_width=width,
+                              numbers=[n for n, _ in pairs])
 
 
-d3.download_button("Annotated images (ZIP)", lambda: downloads.zip_bytes(annotated_images()), "annotated.zip",
-                   "application/zip", icon=":material/folder_zip:", on_click="ignore")
+def full_resolution():
+    """The kept files' pages at their original size, annotated with the kept faces."""
+    for _, image in per_file:
+        try:
+            for result, pixels in zip(image.results, image.full_pages(), strict=False):
+                result = result.filtered(threshold, min_face)
+                if selection.keeps_file(result):
+                    yield result, drawn(pixels, selection.faces(result), pixels.shape[1] / result.width)
+        except agegender.ImageError:
+            continue
 
-st.header("Images")
-for upload, result, page, scale in shown_pages():
-    title = upload.name + (f", page {result.frame + 1}" if result.frame is not None else "")
-    st.subheader(title, divider="gray")
+
+d3.download_button("Annotated images (ZIP)", lambda: downloads.zip_bytes(full_resolution()), "annotated.zip",
+                   "application/zip", icon=":material/folder_zip:", on_click="ignore",
+                   help="Every image at its original size, with the faces the filters keep")
+
+
+def show(title: str, result, page, scale: float, pairs, width: int) -> None:
+    """One page: the annotated image drawn for `width` on screen, and the gallery of its faces."""
     if not result.faces:
         st.warning(f"No face found in **{title}** ({result.width}×{result.height}). Try a lower detection "
                    "threshold or minimum face size.", icon=":material/search_off:")
         st.image(page)
-        continue
-    st.image(agegender.annotate(page, result.faces, landmarks, scale),
+        return
+    st.image(drawn(page, pairs, scale, min(width, page.shape[1])),
              caption=f"{len(result.faces)} face(s) · {result.width}×{result.height} px")
-    if gallery:
-        crops = ui.face_crops(page, result.faces, scale)
-        labels = [f"#{i} · {face.label()}" for i, face in enumerate(result.faces, start=1)]
-        st.image(crops, caption=labels, width=140)
+    if gallery and pairs:
+        crops = ui.face_crops(page, [f for _, f in pairs], scale)
+        labels = [faces.gallery_caption(n, f) for n, f in pairs]
+        if width < ui.MAIN_WIDTH:
+            with st.expander(f"Faces of {title}"):
+                st.image(crops, caption=labels, width=96)
+        else:
+            st.image(crops, caption=labels, width=140)
+
+
+st.header("Images")
+pages = list(shown_pages())
+if len(pages) == 1:
+    st.subheader(pages[0][0], divider="gray")
+    show(*pages[0], ui.MAIN_WIDTH)
+for start in range(0, len(pages) if len(pages) > 1 else 0, ui.GRID_COLUMNS):
+    for column, (title, *rest) in zip(st.columns(ui.GRID_COLUMNS), pages[start : start + ui.GRID_COLUMNS],
+                                      strict=False):
+        with column:
+            st.markdown(f"##### {title}")
+            show(title, *rest, ui.MAIN_WIDTH // ui.GRID_COLUMNS)

@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 import agegender
-from agegender.apps import annotated, downloads, ui
+from agegender.apps import annotated, downloads, faces, ui
 from agegender.apps.video_job import analyse_video
 
 ui.header("Video file", "Faces tracked across the frames of a video; one answer per person. " + ui.PRIVACY)
@@ -33,7 +33,7 @@ if job is None:
         job = analyse_video(ui.estimator(detector), data, upload.name, every, lambda f: bar.progress(f), same_person)
     except agegender.VideoError as exc:
         bar.empty()
-        st.error(f"Could not read **{upload.name}**: {str(exc).removeprefix('video: ')}.", icon=":material/error:")
+        st.error(ui.problem(upload.name, exc), icon=":material/error:")
         st.stop()
     bar.empty()
     ui.store_analysis(key, job)
@@ -50,6 +50,7 @@ st.subheader("Annotated video")
 st.video(job.video, format="video/mp4")
 
 st.subheader("People")
+st.caption(faces.LEGEND)
 if not job.persons:
     st.warning("No face was found in the analysed frames.", icon=":material/search_off:")
 else:
@@ -65,7 +66,7 @@ else:
                 "age": round(p.age, 1),
                 "90% interval": f"{p.age_low:.0f}–{p.age_high:.0f}",
                 "age group": p.age_group,
-                "gender": p.gender,
+                "gender": faces.gender_text(p.gender, p.gender_probability),
                 "probability": round(p.gender_probability, 3),
             }
             for p in job.persons

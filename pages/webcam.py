@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from agegender.apps import annotated, ui
+from agegender.apps import annotated, faces, ui
 from agegender.apps.live import LiveAnnotator
 
 STALL_SECONDS = 5.0
@@ -32,17 +32,19 @@ with left:
 
 @st.fragment(run_every=1.0)
 def live_stats() -> None:
-    frames, fps, faces = live.snapshot()
     playing = context.state.playing
     if not playing:
         live.stop()
-    if playing:
-        st.session_state.was_playing = True
-    elif st.session_state.get("was_playing") and not context.state.signalling:
-        st.warning("The video stream stopped: the browser closed the connection (STOP, the camera was released, or "
-                   "the connection was lost). Press START to begin again.", icon=":material/videocam_off:")
+        people, frames, received, fps = live.summary()
+        if frames or received:
+            st.info(f"Stopped. This session: {people} {'person' if people == 1 else 'people'} seen (tracked faces), "
+                    f"{frames:,} frames analysed of {received:,} received, {fps:.1f} analysed frames per second. "
+                    "Press START to begin a new session.", icon=":material/stop_circle:")
+            people_seen()
+        return
+    frames, fps, faces_now = live.snapshot()
     waited = live.seconds_since_frame()
-    if playing and waited is not None and waited > STALL_SECONDS:
+    if waited is not None and waited > STALL_SECONDS:
         st.warning(f"No video frame has arrived for {waited:.0f} s: the connection is stalled (is the computer "
                    "overloaded?).", icon=":material/hourglass_empty:")
     if live.error:
@@ -51,10 +53,11 @@ def live_stats() -> None:
     cols[0].metric("Analysed frame rate", f"{fps:.1f} fps")
     cols[1].metric("Frames analysed", f"{frames:,}")
     cols[1].metric("Frames received", f"{live.received:,}")
-    if faces:
-        st.table(ui.live_table(faces), hide_index=True)
+    if faces_now:
+        st.table(faces.live_table(faces_now), hide_index=True)
     elif frames:
         st.write("No face in the latest analysed frame.")
+    st.caption(faces.LEGEND)
     people_seen()
 
 

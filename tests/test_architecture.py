@@ -101,3 +101,13 @@ def test_a_new_detector_is_one_class_with_its_template(estimator):
         assert len(faces) == 1 and abs(faces[0].age - reference[0].age) < 0.05
     finally:
         del DETECTORS["replay-test"]
+
+
+def test_the_service_uses_only_the_public_api():
+    """The HTTP service is a thin caller: what it takes from the inference wing is what `agegender` exports."""
+    import agegender
+
+    for path in modules(PACKAGE / "apps" / "service"):
+        names = [n for n in imports(path) if n.startswith("agegender.inference.") and n.count(".") == 3]
+        taken = {n.rsplit(".", 1)[1] for n in names}
+        assert taken <= set(agegender.__all__), f"{path.name} takes {sorted(taken - set(agegender.__all__))}"

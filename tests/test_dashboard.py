@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import multiprocessing
+import os
 import re
 import shutil
 import socket
@@ -11,7 +12,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
+from collections import Counter
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import pytest
@@ -60,11 +64,13 @@ def listening_addresses(port: int) -> set[str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run streamlit_app.py` as the README says, with only a port of its own."""
+    """`streamlit run streamlit_app.py` as the README says, with only a port of its own; under the Python of
+    $AGEGENDER_DASHBOARD_PYTHON if set (say, a fresh venv with only the `[dashboard]` extra)."""
     port = _free_port()
     log = open(tmp_path_factory.mktemp("streamlit") / "server.log", "w")
+    python = os.environ.get("AGEGENDER_DASHBOARD_PYTHON", sys.executable)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", f"--server.port={port}"],
+        [python, "-m", "streamlit", "run", "streamlit_app.py", f"--server.port={port}"],
         cwd=REPO,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -182,7 +188,7 @@ def test_upload_group_photos_summary_downloads_and_cache(page):
     assert len(rows) == sum(GROUPS.values()) and {r["status"] for r in rows} == {"ok"}
     for name, count in GROUPS.items():
         mine = [r for r in rows if r["file"] == name]
-        assert [int(r["face"]) for r in mine] == list(range(count))
+        assert [int(r["face"]) for r in mine] == list(range(1, count + 1))
         lefts = [float(r["x1"]) for r in mine]
         assert lefts == sorted(lefts), f"{name}: faces not numbered left to right: {lefts}"
         assert all(r["gender"] == "female" for r in mine), mine
@@ -394,3 +400,113 @@ def test_compare_page_summary_row(page):
     no_exception(page)
     shot(page, "compare")
 
+
+
+def test_upload_numbers_zip_and_filters_agree(page):
+    """The screen's face numbers are the CSV's and the JSON's; the ZIP holds originals' sizes; the file filter
+    narrows the downloads too; the age histogram counts whole faces."""
+    from PIL import Image
+
+    open_page(page, "upload", "Upload images")
+    page.locator('input[type="file"]').set_input_files([str(DATA / name) for name in GROUPS])
+    expect(page.get_by_text(re.compile(r"Analysis: 2 files")).first).to_be_visible(timeout=180_000)
+    rows = list(csv.DictReader(io.StringIO(download(page, "All faces (CSV)").decode())))
+    records = json.loads(download(page, "All faces (JSON)"))
+    numbers = [(r["file"], int(r["face"])) for r in rows]
+    assert numbers == [(r["file"], r["face"]) for r in records]
+    for name in GROUPS:
+        gallery = page.locator('[data-testid="stExpander"]').filter(has_text=f"Faces of {name}")
+        captions = gallery.locator('[data-testid="stImageCaption"]').all_text_contents()
+        on_screen = [int(re.match(r"#(\d+) · ", c).group(1)) for c in captions]
+        assert on_screen == [n for file, n in numbers if file == name], (name, captions)
+    ticks = page.locator('[data-testid="stPlotlyChart"]').first.locator(".ytick text").all_text_contents()
+    assert ticks and all(re.fullmatch(r"\d+", t) for t in ticks), ticks
+    with zipfile.ZipFile(io.BytesIO(download(page, "Annotated images (ZIP)"))) as archive:
+        sizes = {n: Image.open(io.BytesIO(archive.read(n))).size for n in archive.namelist()}
+    assert sizes == {f"{name}.annotated.jpg": Image.open(DATA / name).size for name in GROUPS}, sizes
+    option = page.get_by_role("option", name="group_faceapi_sample3.jpg")
+    for _ in range(5):  # the list closes if a rerun comes in between
+        page.locator('[data-testid="stMultiSelect"]').filter(has_text="Files").locator("input").click()
+        if option.is_visible() or (page.wait_for_timeout(2000) or option.is_visible()):
+            break
+    option.click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text(re.compile(rf"^{GROUPS['group_faceapi_sample3.jpg']} of \d+ faces"))).to_be_visible(
+        timeout=60_000)
+    rows = list(csv.DictReader(io.StringIO(download(page, "All faces (CSV)").decode())))
+    assert {r["file"] for r in rows} == {"group_faceapi_sample3.jpg"}
+    with zipfile.ZipFile(io.BytesIO(download(page, "Annotated images (ZIP)"))) as archive:
+        assert archive.namelist() == ["group_faceapi_sample3.jpg.annotated.jpg"]
+    no_exception(page)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    frames = list(jitter_frames(read_image(SAMPLES / "obama_official_portrait.jpg"), 30, jitter_px=2.0))
+    return write_mp4(frames, tmp_path_factory.mktemp("clip") / "portrait.mp4", fps=15)
+
+
+def off_this_computer(url: str) -> bool:
+    parts = urlparse(url)
+    return parts.scheme not in ("data", "blob", "about") and parts.hostname not in ("127.0.0.1", "localhost")
+
+
+def looks(page: Page, scheme: str) -> None:
+    """No exception, and the page's background follows the system's light or dark setting."""
+    no_exception(page)
+    rgb = page.evaluate("getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor")
+    brightness = sum(int(v) for v in re.findall(r"\d+", rgb)[:3]) / 3
+    assert brightness < 60 if scheme == "dark" else brightness > 200, (scheme, rgb)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_stays_on_this_computer(browser, server, clip, scheme):
+    """Every page, the webcam running, records every request of the browser (frames, websockets, service workers)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=scheme)
+    where, seen = ["start"], []
+    context.on("request", lambda request: seen.append((where[0], request.url)))
+    context.on("serviceworker", lambda worker: seen.append((where[0], worker.url)))
+    page = context.new_page()
+    page.on("websocket", lambda socket: seen.append((where[0], socket.url)))
+    page.base = server[0]
+    try:
+        where[0] = "home"
+        open_page(page, "", "agegender")
+        looks(page, scheme)
+        where[0] = "upload"
+        open_page(page, "upload", "Upload images")
+        page.locator('input[type="file"]').set_input_files([str(DATA / name) for name in GROUPS])
+        expect(page.get_by_text(re.compile(r"\d+ face\(s\) · ")).first).to_be_visible(timeout=180_000)
+        looks(page, scheme)
+        if scheme == "dark":
+            shot(page, "upload_dark")
+        where[0] = "video"
+        open_page(page, "video", "Video file")
+        page.locator('input[type="file"]').set_input_files(str(clip))
+        expect(page.locator("video")).to_have_count(1, timeout=180_000)
+        looks(page, scheme)
+        where[0] = "webcam"
+        open_page(page, "webcam", "Live webcam")
+        page.frame_locator("iframe").first.get_by_role("button", name=re.compile("start", re.I)).click(timeout=90_000)
+        deadline = time.time() + 90
+        while int(metric(page, "Frames analysed").replace(",", "")) < 10 and time.time() < deadline:
+            time.sleep(1)
+        looks(page, scheme)
+        page.frame_locator("iframe").first.get_by_role("button", name=re.compile("stop", re.I)).click()
+        summary = page.get_by_text(re.compile(r"Stopped\. This session: 1 person seen"))
+        expect(summary).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Frames analysed", exact=True)).to_have_count(0)
+        where[0] = "metrics"
+        open_page(page, "metrics", "Model metrics")
+        expect(page.locator('[data-testid="stPlotlyChart"]').nth(4)).to_be_visible(timeout=60_000)
+        looks(page, scheme)
+        where[0] = "compare"
+        open_page(page, "compare", "Compare predictions with known facts")
+        expect(page.locator('[data-testid="stTable"] table').first).to_be_visible(timeout=120_000)
+        looks(page, scheme)
+        page.wait_for_timeout(2000)
+    finally:
+        context.close()
+    print(f"{scheme}: requests per page {dict(Counter(name for name, _ in seen))}")
+    outside = [(name, url) for name, url in seen if off_this_computer(url)]
+    assert not outside, outside

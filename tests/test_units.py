@@ -201,6 +201,36 @@ def test_live_callback_never_waits_and_drops_stale_frames(estimator):
     assert live._worker is None
 
 
+def test_live_session_summary_after_stop_and_counters_reset_on_start(estimator):
+    """After STOP the session's figures stay for the page's summary; the next frame starts a session from zero."""
+    import time
+    from fractions import Fraction
+
+    import av
+
+    from agegender.apps.live import LiveAnnotator
+
+    frame = av.VideoFrame.from_ndarray(read_image(HOPPER), format="rgb24")
+    frame.pts, frame.time_base = 0, Fraction(1, 30)
+    live = LiveAnnotator(estimator)
+    deadline = time.time() + 60
+    while live.frames < 3 and time.time() < deadline:
+        live(frame)
+        time.sleep(0.05)
+    live.stop()
+    people, analysed, received, fps = live.summary()
+    assert people == 1 and analysed >= 3 and received >= analysed and fps > 0, live.summary()
+    time.sleep(0.2)
+    assert live.summary()[1:3] == (analysed, received), "figures changed after STOP"
+    live(frame)
+    assert live.summary()[2] == 1 and live.summary()[1] <= 1, live.summary()
+    deadline = time.time() + 30
+    while not live.faces and time.time() < deadline:
+        time.sleep(0.05)
+    assert live.faces and live.faces[0].track_id == 1, "the tracker did not start again"
+    live.stop()
+
+
 def test_annotated_names_keep_the_extension_and_never_repeat():
     taken: set[str] = set()
     names = [unique_name(annotated_name(name, frame), taken)

@@ -46,9 +46,10 @@ class VideoJob:
     """One video's contribution to the rows, the same wherever it runs (here, in a Ray actor, on the Video page).
 
     `results` yields each analysed frame that has faces, as it goes, then one no_face result if none had;
-    a video that cannot be read yields one error result. With `annotated` (a path or a binary file object) the
-    annotated video is written there. Afterwards `persons` holds its people (tracks joined by appearance, with
-    `same_person` as the joining distance) and `cuts` the frames that began a new scene.
+    a video that cannot be read yields one error result (its VideoError is kept in `error`). With `annotated` (a
+    path or a binary file object) the annotated video is written there. Afterwards `persons` holds its people
+    (tracks joined by appearance, with `same_person` as the joining distance) and `cuts` the frames that began a new
+    scene.
     """
 
     def __init__(self, estimator: Estimator, src, name: str, every: int = 1, max_frames: int | None = None,
@@ -58,6 +59,7 @@ class VideoJob:
         self.info = None
         self.persons: list[Person] = []
         self.cuts: list[int] = []
+        self.error: VideoError | None = None
 
     def results(self, on_frame=None) -> Iterator[ImageResult]:
         """The results for the rows; `on_frame(frame, result)` also sees every analysed frame."""
@@ -73,6 +75,7 @@ class VideoJob:
                 if result.faces:
                     yield result
         except VideoError as exc:
+            self.error = exc
             yield failed(self.name, str(exc))
             return
         self.cuts = list(tracker.cuts)

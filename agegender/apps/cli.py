@@ -1,18 +1,19 @@
-"""Command line: `agegender {predict,evaluate,train,finalize,export,teach} ...` (also `python -m agegender`).
+"""Command line: `agegender {predict,serve,evaluate,train,finalize,export,combine,teach} ...` (also
+`python -m agegender`).
 
-Only `train`, `finalize`, `export` and `teach` load the training wing (TensorFlow/Keras for the first three).
+Only `train`, `finalize`, `export`, `combine` and `teach` load the training wing (TensorFlow/Keras for the first three).
 """
 
 import argparse
 import logging
 import sys
 
-from ..inference.decode import DEFAULT_MAX_PIXELS
-from ..inference.detect import DEFAULT_DETECTOR, DETECTORS
 from ..inference.estimator import Estimator
 from ..inference.tracking import SAME_PERSON
 from ..paths import MODEL_SPEC, MODELS, data_root, imagenet_weights
-from .commands import evaluate_command, export_command, finalize_command, teach_command, train_command
+from .commands import combine_command, evaluate_command, export_command, finalize_command, teach_command, train_command
+from .options import add_estimator_arguments, estimator_options
+from .serve import add_serve
 
 EXIT_STATUS = "exit status: 0 when at least one input was read (faces or none), 1 when every input failed, 2 for usage"
 
@@ -33,14 +34,7 @@ def _predict(args) -> int:
         from .scale import run_ray
 
         return run_ray(inputs, args)
-    estimator = Estimator(
-        args.model,
-        detector=args.detector,
-        score_threshold=args.threshold,
-        min_face=args.min_face,
-        flip=args.flip,
-        max_pixels=int(args.max_pixels * 1e6),
-    )
+    estimator = Estimator(**estimator_options(args))
     stream = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
     try:
@@ -55,11 +49,6 @@ def _predict(args) -> int:
             write_people(fh, [person.to_dict() for person in runner.people])
     print(summary.line(), file=sys.stderr)
     return 0 if summary.ok + summary.no_face else 1
-
-
-def _detector_help() -> str:
-    thresholds = ", ".join(f"{name} {cls.default_threshold}" for name, cls in sorted(DETECTORS.items()))
-    return f"face detection score threshold (default: the detector's own: {thresholds})"
 
 
 def _add_predict(sub) -> None:
@@ -83,17 +72,7 @@ def _add_predict(sub) -> None:
                    f"(default {SAME_PERSON})")
     r.add_argument("--every", type=int, default=1, metavar="N", help="videos: analyse every Nth frame (default 1)")
     r.add_argument("--max-frames", type=int, help="videos: stop after this many analysed frames")
-    r.add_argument("--min-face", type=float, default=Estimator.MIN_FACE, metavar="PX",
-                   help=f"ignore faces narrower than this (default {Estimator.MIN_FACE:g})")
-    r.add_argument("--threshold", type=float, help=_detector_help())
-    r.add_argument("--detector", default=DEFAULT_DETECTOR, choices=sorted(DETECTORS, key=lambda n: n != "auto"),
-                   help="face detector: auto (default: retinaface, and centerface where faces are small or none is "
-                   "found), retinaface (fast) or centerface (thorough: more small and hard faces, slower)")
-    r.add_argument("--flip", action=argparse.BooleanOptionalAction,
-                   help="average each face with its mirror image (default: as the model spec says; on)")
-    r.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6, metavar="MPX",
-                   help=f"refuse images declaring more megapixels than this (default {DEFAULT_MAX_PIXELS / 1e6:g})")
-    r.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
+    add_estimator_arguments(r)
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     g = r.add_argument_group("scale-out on Ray Data (agegender.apps.scale)")
     g.add_argument("--engine", choices=["local", "ray"], default="local", help="where to run (default local)")
@@ -109,6 +88,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="agegender", description="Apparent age and gender of every face.")
     sub = p.add_subparsers(dest="command", required=True)
     _add_predict(sub)
+    add_serve(sub)
 
     e = sub.add_parser("evaluate", help="score the model on a labelled CSV and write a metrics JSON")
     e.add_argument("labels", help="CSV with path,age,gender[,race] columns")
@@ -166,6 +146,13 @@ def parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export", help="write the served ONNX model from the .keras file and record both hashes")
     x.add_argument("--model-dir", default=str(MODELS), help="folder with agegender.json and agegender.keras")
     x.set_defaults(func=export_command)
+
+    m = sub.add_parser("combine", help="fit a model's combiner and abstention on the development sets (needs "
+                       "../shared/data or $AGEGENDER_DATA)")
+    m.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON with networks and servings")
+    m.add_argument("--out", help="where to write the fitted spec (default: in place)")
+    m.add_argument("--data", help="datasets folder (default $AGEGENDER_DATA or ../shared/data)")
+    m.set_defaults(func=combine_command)
 
     c = sub.add_parser("teach", help="compute and cache the CC0 networks' outputs on aligned chips (for --teacher)")
     c.add_argument("--data", default=str(data_root() / "utkface"), help="data as for train (all its rows)")

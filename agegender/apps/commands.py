@@ -105,3 +105,11 @@ def teach_command(args) -> int:
     faces = read_labels(data / "labels.csv" if data.is_dir() else data)
     print(f"teacher outputs written to {compute_targets(faces, args.out, args.spec)} for {len(faces)} chips")
     return 0
+
+
+def combine_command(args) -> int:
+    from ..training.combine import fit_spec
+
+    spec = fit_spec(args.model, args.out, args.data)
+    print(json.dumps(spec["combiners"], indent=2))
+    return 0

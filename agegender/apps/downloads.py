@@ -10,13 +10,16 @@ from .annotated import annotated_name, jpeg_bytes, unique_name
 from .rows import RowWriter, write_people
 
 
+def csv_text(rows: list[dict]) -> str:
+    """Result rows as the command line's CSV."""
+    buf = io.StringIO()
+    RowWriter(buf, "csv").write_rows(rows)
+    return buf.getvalue()
+
+
 def rows_csv(results: list[ImageResult]) -> str:
     """The command line's CSV: one row per face, or one row with the status of an image without faces."""
-    buf = io.StringIO()
-    writer = RowWriter(buf, "csv")
-    for result in results:
-        writer.write(result)
-    return buf.getvalue()
+    return csv_text([row for result in results for row in result.rows()])
 
 
 def people_csv(persons) -> str:
@@ -26,8 +29,9 @@ def people_csv(persons) -> str:
     return buf.getvalue()
 
 
-def rows_json(results: list[ImageResult]) -> str:
-    return json.dumps([row for result in results for row in result.rows()], indent=2)
+def json_text(rows: list[dict]) -> str:
+    """Result rows as one JSON list."""
+    return json.dumps(rows, indent=2)
 
 
 def zip_bytes(annotated) -> bytes:

@@ -30,6 +30,7 @@ from ..inference.video import VideoAnalyzer
 
 ANALYSIS_NICENESS = 5
 DETECT_SIDE = 320
+SHOWN_WIDTH = 560  # the webcam page shows the video about this wide (three fifths of its main column)
 IN_VIEW_GAP = 1.0  # seconds between two sightings that still count as one stretch in view
 MIN_SIGHTINGS = 3  # analysed frames a face must be in before it is listed as a person
 
@@ -69,15 +70,23 @@ class LiveAnnotator:
     """
 
     def __init__(self, estimator: Estimator, window: int = 30):
-        self.analyzer = VideoAnalyzer(live_estimator(estimator))
+        self.estimator = live_estimator(estimator)
         self._lock = threading.Condition()
         self._times: deque[float] = deque(maxlen=window)
         self._pending: np.ndarray | None = None
         self._worker: threading.Thread | None = None
         self._stopping = False
+        self._reset()
+
+    def _reset(self) -> None:
+        """A new session: a fresh tracker (numbers from 1 again) and counters from zero."""
+        self.analyzer = VideoAnalyzer(self.estimator)
+        self._times.clear()
         self.frames = 0  # frames analysed
         self.received = 0  # frames the stream delivered
         self.last_received = 0.0
+        self.first_analysed: float | None = None
+        self.tracks: set[int] = set()  # track ids seen this session
         self.faces: list[Face] = []
         self.error: str | None = None
         self._seen: dict[int, Seen] = {}
@@ -87,14 +96,16 @@ class LiveAnnotator:
         return self._drawn(image, self._analyse(image))
 
     def _drawn(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
-        return annotate(image, faces, note=f"{self.fps():.1f} fps")
+        return annotate(image, faces, note=f"{self.fps():.1f} fps", display_width=SHOWN_WIDTH)
 
     def _analyse(self, image: np.ndarray) -> list[Face]:
         result = self.analyzer.process([image], [self.frames], "webcam")[0]
         with self._lock:
             self.frames += 1
             self._times.append(time.perf_counter())
+            self.first_analysed = self.first_analysed or self._times[-1]
             self.faces = result.faces
+            self.tracks |= {f.track_id for f in result.faces if f.track_id is not None}
             self._remember(image, result.faces)
         return result.faces
 
@@ -132,24 +143,26 @@ class LiveAnnotator:
                 self.error = f"{type(exc).__name__}: {exc}"
 
     def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
-        """The WebRTC frame callback: queue the frame for analysis (replacing a stale one) and draw the latest faces."""
+        """The WebRTC frame callback: queue the frame for analysis (replacing a stale one) and draw the latest faces.
+        The first frame after `stop` starts a new session."""
         image = frame.to_ndarray(format="rgb24")
         with self._lock:
+            if self._worker is None:
+                self._reset()
+                self._stopping = False
+                self._worker = threading.Thread(target=self._run, name="agegender-live", daemon=True)
+                self._worker.start()
             self.received += 1
             self.last_received = time.monotonic()
             self._pending = image
             self._lock.notify()
             faces = list(self.faces)
-            if self._worker is None:
-                self._stopping = False
-                self._worker = threading.Thread(target=self._run, name="agegender-live", daemon=True)
-                self._worker.start()
         out = av.VideoFrame.from_ndarray(self._drawn(image, faces), format="rgb24")
         out.pts, out.time_base = frame.pts, frame.time_base
         return out
 
     def stop(self) -> None:
-        """End the analysis thread (a new one starts with the next frame)."""
+        """End the analysis thread and the session; its figures stay until the next frame starts a new one."""
         with self._lock:
             worker, self._worker, self._stopping, self._pending = self._worker, None, True, None
             self._lock.notify()
@@ -168,6 +181,13 @@ class LiveAnnotator:
         fps = self.fps()
         with self._lock:
             return self.frames, fps, list(self.faces)
+
+    def summary(self) -> tuple[int, int, int, float]:
+        """The session's (people seen: tracks, frames analysed, frames received, analysed frames per second)."""
+        with self._lock:
+            seconds = self._times[-1] - self.first_analysed if self.frames > 1 else 0.0
+            fps = (self.frames - 1) / seconds if seconds > 0 else 0.0
+            return len(self.tracks), self.frames, self.received, fps
 
     def seconds_since_frame(self) -> float | None:
         """Seconds since the stream last delivered a frame (None before the first)."""

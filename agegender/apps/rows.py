@@ -5,37 +5,14 @@ import json
 
 from ..inference.people import PERSON_FIELDS
 from ..inference.results import ImageResult
-
-CSV_COLUMNS = [
-    "file",
-    "frame",
-    "face",
-    "track_id",
-    "x1",
-    "y1",
-    "x2",
-    "y2",
-    "detector_score",
-    "age",
-    "age_std",
-    "age_low",
-    "age_high",
-    "age_group",
-    "gender",
-    "gender_probability",
-    "image_width",
-    "image_height",
-    "landmarks",
-    "status",
-    "error",
-]
+from .schema import BOX_COLUMNS, CSV_COLUMNS
 
 
 def flat_row(row: dict) -> dict:
     """A result row with its box as x1..y2 and its landmarks as JSON text, as the CSV has it."""
     row = dict(row)
     box = row.pop("box") or [None] * 4
-    row.update(zip(("x1", "y1", "x2", "y2"), box, strict=True))
+    row.update(zip(BOX_COLUMNS, box, strict=True))
     row["landmarks"] = json.dumps(row["landmarks"]) if row["landmarks"] is not None else None
     return row
 

@@ -14,20 +14,30 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
 import pyarrow as pa
 
 from .batch import VideoJob, combined_status, counted
 from .inputs import Input
+from .options import estimator_options
+from .schema import ROW_TYPES, optional
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray's usage statistics stay off, as everything here
-_TEXT, _INT, _NUMBER = pa.string(), pa.int64(), pa.float64()
-SCHEMA = pa.schema(
-    [("file", _TEXT), ("frame", _INT), ("status", _TEXT), ("error", _TEXT), ("image_width", _INT),
-     ("image_height", _INT), ("face", _INT), ("box", pa.list_(_NUMBER)), ("landmarks", pa.list_(pa.list_(_NUMBER))),
-     *((name, _NUMBER) for name in ("detector_score", "age", "age_std", "age_low", "age_high")),
-     ("age_group", _TEXT), ("gender", _TEXT), ("gender_probability", _NUMBER), ("track_id", _INT)]
-)
+_ARROW = {str: pa.string(), int: pa.int64(), float: pa.float64()}
+
+
+def arrow_type(kind) -> pa.DataType:
+    """The Arrow type of a row field's type: str, int, float, and tuples or lists of them."""
+    kind, _ = optional(kind)
+    if kind in _ARROW:
+        return _ARROW[kind]
+    if get_origin(kind) is Literal:
+        return pa.string()
+    return pa.list_(arrow_type(get_args(kind)[0]))
+
+
+SCHEMA = pa.schema([(key, arrow_type(kind)) for key, kind in ROW_TYPES.items()])
 PEOPLE = "people"  # carries a video's people (JSON) on its first row from the actors, dropped from the rows
 
 
@@ -59,7 +69,7 @@ class Analyzer:
         if images:
             names, datas = zip(*images, strict=True)
             rows += [row for r in self.estimator.analyze_batch(list(datas), sources=list(names)) for row in r.rows()]
-        return pa.Table.from_pylist(rows, schema=SCHEMA.append(pa.field(PEOPLE, _TEXT)))
+        return pa.Table.from_pylist(rows, schema=SCHEMA.append(pa.field(PEOPLE, pa.string())))
 
 
 def _resolved(path: str) -> str:
@@ -93,14 +103,7 @@ def run_ray(inputs: list[Input], args) -> int:
         rows = data.map_batches(
             Analyzer,
             fn_constructor_kwargs={
-                "options": {
-                    "model_spec": args.model,
-                    "detector": args.detector,
-                    "score_threshold": args.threshold,
-                    "min_face": args.min_face,
-                    "flip": args.flip,
-                    "max_pixels": int(args.max_pixels * 1e6),
-                },
+                "options": estimator_options(args),
                 "names": names,
                 "every": args.every,
                 "max_frames": args.max_frames,

@@ -5,6 +5,7 @@ import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import cv2
 import numpy as np
@@ -34,6 +35,8 @@ def _return_large_blocks() -> None:
 
 _return_large_blocks()
 DISPLAY_WIDTH = 1400
+MAIN_WIDTH = 900  # about the width of a page's main column (940 px in a 1400 px window): what images are drawn for
+GRID_COLUMNS = 3  # many images are shown this many to a row
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"]
 VIDEO_TYPES = ["mp4", "mov", "avi", "webm", "mkv"]
 PRIVACY = (
@@ -54,6 +57,18 @@ def header(title: str, caption: str) -> None:
     _leave_legacy_navigation()
     st.title(title)
     st.caption(caption)
+
+
+def problem(source: str, error, others: bool = False) -> str:
+    """A page's message for an input it could not read, naming the file once; "the other files" only if any.
+
+    `error` is an exception (its `.reason` where it has one) or a result's message (which starts with the name)."""
+    name = PurePath(source).name
+    reason = getattr(error, "reason", None) or str(error)
+    for prefix in (f"{source}: ", f"{name}: ", "image: ", "video: ", "upload: "):
+        reason = reason.removeprefix(prefix)
+    ending = "" if reason.endswith((".", ")")) else "."
+    return f"Could not read **{name}**: {reason}{ending}" + (" The other files are analysed." if others else "")
 
 
 def _leave_legacy_navigation() -> None:
@@ -150,6 +165,10 @@ class AnalysedImage:
             _caches()["pages"].put(self.key, pages)
         return pages
 
+    def full_pages(self):
+        """Each page at full resolution, decoded again one at a time (for downloads)."""
+        return (picture.pixels for picture in iter_pictures(self.data))
+
 
 def analyse_image(data: bytes, name: str, detector: str, flip: bool) -> AnalysedImage:
     """Every face down to the detector floor in an uploaded image (all pages/frames), cached per content and the
@@ -176,55 +195,6 @@ def for_display(image: np.ndarray, width: int = DISPLAY_WIDTH) -> np.ndarray:
         return image
     height = round(image.shape[0] * width / image.shape[1])
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-
-
-def face_rows(faces: list[Face], file: str = "", page: int | None = None) -> list[dict]:
-    """The columns a person reads, one dict per face; faces numbered left to right (or by track id)."""
-    return [
-        {
-            "file": file,
-            "page": None if page is None else page + 1,
-            "face": f.track_id if f.track_id is not None else number,
-            "age": round(f.age, 1),
-            "90% interval": f"{f.age_low:.0f}–{f.age_high:.0f}",
-            "age group": f.age_group,
-            "gender": f.gender,
-            "probability": round(f.gender_probability, 3),
-            "detector score": round(f.detector_score, 2),
-            "box (x1, y1, x2, y2)": ", ".join(f"{v:.0f}" for v in f.box),
-        }
-        for number, f in enumerate(faces, start=1)
-    ]
-
-
-def faces_table(results: list[ImageResult]) -> pd.DataFrame:
-    """One row per face of the results (the page column only where a file has pages or frames)."""
-    table = pd.DataFrame([row for r in results for row in face_rows(r.faces, r.source, r.frame)])
-    if len(table) and table["page"].isna().all():
-        table = table.drop(columns="page")
-    return table
-
-
-def live_table(faces: list[Face]) -> pd.DataFrame:
-    """The faces of the latest webcam frame, compact, with formatted numbers."""
-    table = pd.DataFrame(face_rows(faces)).drop(columns=["file", "page", "detector score", "box (x1, y1, x2, y2)"])
-    return table.assign(age=table["age"].map("{:.1f}".format), probability=table["probability"].map("{:.0%}".format))
-
-
-FACE_COLUMNS = {
-    "file": st.column_config.TextColumn("File"),
-    "page": st.column_config.NumberColumn("Page", help="Page of a multi-page TIFF, or frame of an animated GIF"),
-    "face": st.column_config.NumberColumn("Face", help="Numbered left to right"),
-    "age": st.column_config.NumberColumn("Age", format="%.1f"),
-    "90% interval": st.column_config.TextColumn("90% interval"),
-    "age group": st.column_config.TextColumn("Age group"),
-    "gender": st.column_config.TextColumn("Gender"),
-    "probability": st.column_config.ProgressColumn(
-        "Gender probability", min_value=0.0, max_value=1.0, format="percent"
-    ),
-    "detector score": st.column_config.NumberColumn("Detector score", format="%.2f"),
-    "box (x1, y1, x2, y2)": st.column_config.TextColumn("Box (x1, y1, x2, y2)"),
-}
 
 
 def face_crops(image: np.ndarray, faces: list[Face], scale: float, size: int = 128) -> list[np.ndarray]:

@@ -9,7 +9,7 @@ import numpy as np
 from ..inference.people import Person
 from ..inference.results import ImageResult
 from ..inference.tracking import SAME_PERSON
-from ..inference.video import VideoError, VideoInfo
+from ..inference.video import VideoInfo
 from .batch import VideoJob
 from .ui import face_crops
 
@@ -54,8 +54,9 @@ def analyse_video(estimator, data: bytes, name: str, every: int = 1, progress=No
         if progress and job.info.frames:
             progress(min(1.0, (result.frame + 1) / job.info.frames))
 
-    errors = [result.error for result in job.results(on_frame) if result.error]
-    if errors:
-        raise VideoError(errors[0])
+    for _ in job.results(on_frame):
+        pass
+    if job.error:
+        raise job.error
     thumbnails = {p.person: crops[max(p.tracks, key=lambda t: widths[t])] for p in job.persons}
     return VideoAnalysis(name, job.info, every, results, job.persons, thumbnails, job.cuts, buffer.getvalue())

@@ -9,15 +9,20 @@ import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 DEFAULT_MAX_PIXELS = 100_000_000
-# The gate below checks every page's size from its header before anything is decoded, against the caller's
-# limit, so Pillow's own process-wide check (a warning, then an error worded as corruption) stands aside.
-Image.MAX_IMAGE_PIXELS = None
 EXIF_ORIENTATION = 0x0112
 _SIGNATURES = {b"%PDF": "PDF", b"<svg": "SVG", b"<?xm": "SVG or XML", b"\x1aE\xdf\xa3": "a video (Matroska/WebM)"}
 
 
 class ImageError(ValueError):
-    """An input that cannot be read as an image."""
+    """An input that cannot be read as an image (empty, corrupt, truncated): `source` names it, `reason` says why."""
+
+    def __init__(self, source: str, reason: str):
+        self.source, self.reason = source, reason
+        super().__init__(f"{source}: {reason}" if source else reason)
+
+
+class UnsupportedImage(ImageError):
+    """An input in a format that is not a supported image (PDF, SVG, a video, an unknown format, another type)."""
 
 
 class ImageTooLarge(ImageError):
@@ -26,7 +31,7 @@ class ImageTooLarge(ImageError):
     def __init__(self, name: str, width: int, height: int, limit: int):
         self.width, self.height, self.limit = width, height, limit
         mpx = width * height / 1e6
-        super().__init__(f"{name}: image too large: {width} x {height} = {mpx:.3g} Mpx (limit {limit / 1e6:.3g} Mpx)")
+        super().__init__(name, f"image too large: {width} x {height} = {mpx:.3g} Mpx (limit {limit / 1e6:.3g} Mpx)")
 
 
 @dataclass
@@ -64,7 +69,7 @@ def array_to_rgb(arr: np.ndarray, bgr: bool = False) -> np.ndarray:
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)) or 0 in arr.shape:
-        raise ImageError(f"not an image array: shape {arr.shape}")
+        raise UnsupportedImage("", f"not an image array: shape {arr.shape}")
     arr = _to_uint8(arr)
     if arr.ndim == 2:
         return np.ascontiguousarray(np.repeat(arr[:, :, None], 3, axis=2))
@@ -121,18 +126,34 @@ def _describe_unknown(data: bytes) -> str:
     return "not an image (unrecognised format)"
 
 
+def _open(data: bytes) -> Image.Image:
+    """`Image.open`; where Pillow's own guard refuses the header (`Image.MAX_IMAGE_PIXELS`, left as the host set
+    it), the header is read by the format's plugin directly, so that the gate checks the size against its limit."""
+    try:
+        return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        for kind in Image.ID:
+            factory, accept = Image.OPEN[kind]
+            if accept is None or accept(data[:16]) is True:
+                try:
+                    return factory(io.BytesIO(data), "")
+                except (SyntaxError, IndexError, TypeError, OSError, ValueError):
+                    continue
+        raise
+
+
 def _decode(data: bytes, name: str, max_pixels: int, max_side: int | None) -> Iterator[Picture]:
     if not data:
-        raise ImageError(f"{name}: the file is empty")
+        raise ImageError(name, "the file is empty")
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with _open(data) as img:
             yield from _frames(img, name, max_pixels, max_side)
     except UnidentifiedImageError:
-        raise ImageError(f"{name}: {_describe_unknown(data)}") from None
+        raise UnsupportedImage(name, _describe_unknown(data)) from None
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         if isinstance(exc, ImageError):
             raise
-        raise ImageError(f"{name}: corrupt or truncated image ({exc})") from None
+        raise ImageError(name, f"corrupt or truncated image ({exc})") from None
 
 
 def file_problem(path: Path, kind: str) -> str | None:
@@ -162,7 +183,7 @@ def iter_pictures(
     its message starts with `name` (default: the path, the file object's name, or "image").
     """
     if src is None:
-        raise ImageError("no image given (None)")
+        raise UnsupportedImage("", "no image given (None)")
     if isinstance(src, np.ndarray):
         rgb = array_to_rgb(src, bgr=bgr)
         if rgb.shape[0] * rgb.shape[1] > max_pixels:
@@ -178,12 +199,13 @@ def iter_pictures(
         path = Path(src)
         problem = file_problem(path, "an image")
         if problem:
-            raise ImageError(f"{path}: {problem}" + (" (the command line reads folders)" if path.is_dir() else ""))
+            raise ImageError(str(path), problem + (" (the command line reads folders)" if path.is_dir() else ""))
         yield from _decode(path.read_bytes(), name or str(path), max_pixels, max_side)
     else:
-        raise ImageError(
+        raise UnsupportedImage(
+            "",
             f"unsupported input of type {type(src).__name__}: "
-            "give a path, bytes, a file object, a PIL image or an array"
+            "give a path, bytes, a file object, a PIL image or an array",
         )
 
 

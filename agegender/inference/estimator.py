@@ -23,9 +23,10 @@ class Estimator:
 
     The model's networks and the detector are loaded once, at construction. `serving` says which of the model's
     servings runs: "combined" (every network, through the combiner; the default) or "ours" (our network alone).
-    `min_face` drops faces narrower
-    than that many pixels (the default, 16: smaller detections are often false, and too small to read an
-    age from), and `score_threshold` those scoring under it (None: the detector's own operating point);
+    `abstain` False gives a gender for every face, even where the model cannot tell (otherwise "unknown").
+    `min_face` drops faces narrower than that many pixels (the default, 16: smaller detections are often false, and
+    too small to read an age from), and `score_threshold` those scoring under it (None: the detector's own
+    operating point);
     `flip` averages each face with its mirror image (None: as the model spec says).
     No detector searches more than `max_side` pixels (larger photos are downscaled for detection only);
     auto first looks at a 640 px copy. Images declaring more than `max_pixels` are refused unread. `threads`
@@ -47,8 +48,10 @@ class Estimator:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         threads: int = 0,
         serving: str | None = None,
+        abstain: bool = True,
     ):
         self.spec = ModelSpec.load(model_spec)
+        self.abstain = abstain
         self.serving = serving or next(iter(self.spec.combiners))
         self.networks = self._load_networks(threads)
         floor = self.DETECTOR_FLOOR if score_threshold is None else min(score_threshold, self.DETECTOR_FLOOR)
@@ -69,9 +72,11 @@ class Estimator:
     def combiner(self) -> Combiner:
         return Combiner(self.spec.serving(self.serving)[1], self.spec.interval_level)
 
-    def _load_networks(self, threads: int) -> dict:
+    def _load_networks(self, threads: int, loaded: dict | None = None) -> dict:
+        """This serving's networks: those in `loaded` as they are, the others loaded with `threads` threads."""
         specs, _ = self.spec.serving(self.serving)
-        return {name: NETWORKS[spec.kind](spec, threads=threads) for name, spec in specs.items()}
+        loaded = loaded or {}
+        return {name: loaded.get(name) or NETWORKS[spec.kind](spec, threads=threads) for name, spec in specs.items()}
 
     def with_options(
         self,
@@ -82,6 +87,7 @@ class Estimator:
         max_pixels: int | None = None,
         max_side: int | None = None,
         serving: str | None = None,
+        abstain: bool | None = None,
     ) -> "Estimator":
         """A copy with other filtering, flip, size-limit, detector or serving settings, sharing this one's networks.
 
@@ -92,9 +98,7 @@ class Estimator:
         other._replicas = {}
         if serving is not None and serving != self.serving:
             other.serving = serving
-            loaded = {name: net for name, net in self.networks.items() if name in self.spec.serving(serving)[0]}
-            other.networks = loaded if len(loaded) == len(self.spec.serving(serving)[0]) else other._load_networks(
-                self.threads)
+            other.networks = other._load_networks(self.threads, self.networks)
         name = detector or self.detector.name
         if name != self.detector.name or (max_side is not None and max_side != self.detector.max_side):
             other.detector = self._sibling_detector(name, self.threads, max_side)
@@ -104,12 +108,9 @@ class Estimator:
             if score_threshold < other.detector.score_threshold:
                 raise ValueError(f"score_threshold must be at least {other.detector.score_threshold}")
             other.score_threshold = score_threshold
-        if min_face is not None:
-            other.min_face = min_face
-        if flip is not None:
-            other.flip = flip
-        if max_pixels is not None:
-            other.max_pixels = max_pixels
+        for key, value in (("min_face", min_face), ("abstain", abstain), ("flip", flip), ("max_pixels", max_pixels)):
+            if value is not None:
+                setattr(other, key, value)
         return other
 
     def replicas(self, n: int) -> list["Estimator"]:
@@ -148,11 +149,13 @@ class Estimator:
         """The combined estimates for the crops of several images (as `crop` gives them), one network call each."""
         columns = {name: net.predict(concat_crops([c[name] for c in crops]), flip=self.flip)
                    for name, net in self.networks.items()}
-        return self.combiner(columns)
+        return self._told(self.combiner(columns))
 
-    def pictures(self, image, bgr: bool = False, name: str = ""):
-        """The pages or frames of one input, decoded one at a time through the size gate."""
-        return iter_pictures(image, bgr, self.max_pixels, self.detector.max_side, name)
+    def _told(self, out: ModelOutput) -> ModelOutput:
+        """`out` with the genders told: where the combiner does not abstain, or everywhere without `abstain`."""
+        told = self.combiner.gender_known(out.p_female, out.age)
+        out.gender_known = told if self.abstain else np.ones(len(out), bool)
+        return out
 
     def analyze(self, image, bgr: bool = False) -> list[Face]:
         """Faces in one image: a path, bytes, file object, PIL image or array (RGB, or BGR with `bgr`).
@@ -182,7 +185,7 @@ class Estimator:
         crops = [self.crop(np.zeros((1, 1, 3), np.uint8), Detections.empty("retinaface"))]
         for image, source, frame in zip(images, sources, frames, strict=True):
             try:
-                for picture in self.pictures(image, bgr=bgr, name=source):
+                for picture in iter_pictures(image, bgr, self.max_pixels, self.detector.max_side, source):
                     found = self.detect(picture.pixels)
                     crops.append(self.crop(picture.pixels, found))
                     number = frame if picture.frame is None else picture.frame
@@ -197,8 +200,6 @@ class Estimator:
                 if keep is not None:
                     keep.append(None)
         out = self.predict(crops)
-        if tracker is not None:  # one descriptor network call for the faces the tracker wants described
-            tracker.describe([item.look for item in items if item.look is not None])
         results, start = [], 0
         for item in items:
             if item.error:
@@ -207,8 +208,7 @@ class Estimator:
             part = out[start : start + len(item.found)]
             start += len(item.found)
             if item.look is not None:  # tracking, between the networks and the result (genders told once smoothed)
-                part = tracker.follow(item.found, part, item.look)
-                part.gender_known = self.combiner.gender_known(part.p_female, part.age)
+                part = self._told(tracker.follow(item.found, part, item.look))
             results.append(build(item.source, item.size, item.scale, item.found, part, item.frame))
         return results
 

@@ -19,12 +19,14 @@ def session(model_path, threads: int = 0, spinning: bool = False) -> ort.Inferen
 
     `threads` 0 lets onnxruntime use one thread per physical core. Idle threads sleep instead of spinning
     unless `spinning`: on a small CPU the detector and the model take turns, and a spinning pool would take
-    cycles from the other.
+    cycles from the other. No memory arena: an arena keeps the most any input size ever needed, so a long-running
+    service would never shrink back after a large photo (without it, the same speed; tests/test_service_contract.py).
     """
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = thread_count(threads)
     options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])

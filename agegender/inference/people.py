@@ -18,8 +18,8 @@ class Person:
     """One person in a video: the tracks joined into them, when they were seen, a robust age and a gender vote.
 
     Age is the median of the per-frame ages and the interval the medians of their bounds; gender is the
-    detector-score-weighted mean of P(female) (a face whose gender is "unknown" counts as 0.5; a person none of
-    whose faces has a gender is "unknown" too). `best_frame` and `best_box` locate the largest sighting;
+    detector-score-weighted mean of P(female) (a face whose gender is "unknown" counts as 0.5), "unknown" too where
+    most of the person's faces (by that weight) are. `best_frame` and `best_box` locate the largest sighting;
     `sightings` are (frame number, face) in order.
     """
 
@@ -64,7 +64,7 @@ def _summary(source: str, number: int, tracks: list[int], seen: list[tuple[int, 
     frames, faces = [frame for frame, _ in seen], [face for _, face in seen]
     weights = np.array([max(f.detector_score, 1e-3) for f in faces])
     vote = float(np.average([_p_female(f) for f in faces], weights=weights))
-    decided = any(f.gender != "unknown" for f in faces)
+    decided = weights[[f.gender != "unknown" for f in faces]].sum() > weights.sum() / 2
     age = float(np.median([f.age for f in faces]))
     best = int(np.argmax([f.width for f in faces]))
     return Person(

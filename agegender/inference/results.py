@@ -91,7 +91,13 @@ class ImageResult:
         }
         if not self.faces:
             return [{**base, "face": None, **dict.fromkeys(FACE_FIELDS)}]
-        return [{**base, "face": i, **face.to_dict()} for i, face in enumerate(self.faces)]
+        return [{**base, "face": number, **face.to_dict()} for number, face in numbered(self.faces)]
+
+
+def numbered(faces: list[Face]) -> list[tuple[int, Face]]:
+    """Faces with their numbers 1, 2, ... in the order given (left to right): the one face numbering of the
+    annotated images, the pages' tables, the CSV and JSON downloads and the command line's rows."""
+    return list(enumerate(faces, start=1))
 
 
 def failed(source: str, message: str, frame: int | None = None) -> ImageResult:

@@ -3,8 +3,8 @@
 A face continues a track when its box overlaps the track's and, where its descriptor was computed, it looks like
 the track's face; tracks end at a scene cut. A face that continues no track but looks like one seen before (ended
 at a cut, or lost when the person turned away or left) takes that track's number again. The Estimator calls the
-tracker between the networks and the results: `look` while each frame's picture is at hand, `describe` once for a
-model batch (one descriptor network call), `follow` for each frame in order.
+tracker between the networks and the results: `look` while each frame's picture is at hand, then `follow` for each
+frame in order (the first describes the faces of the whole model batch, in one descriptor network call).
 """
 
 from dataclasses import dataclass, field, replace
@@ -85,6 +85,7 @@ class FaceTracker:
         self._tracks: list[_Track] = []
         self._next_id, self._size, self._updates = 1, None, 0
         self._watcher = Watcher(self.iou_threshold, self.refresh, self.change, self.min_width)
+        self._pending: list[Look] = []
 
     @property
     def network(self) -> Descriptor:
@@ -96,18 +97,21 @@ class FaceTracker:
         number) in order, while its picture is at hand."""
         look = self._watcher(image, found, frame)
         look.crops = self.network.crop(image, found[look.wanted])
+        self._pending.append(look)
         return look
 
-    def describe(self, looks: list[Look]) -> None:
-        """One descriptor network call for the faces the looks want described; each look gets its rows."""
-        if not looks:
-            return
-        rows, start = self.network.predict(concat_crops([look.crops for look in looks]))["descriptor"], 0
-        for look in looks:
-            look.descriptors, start = rows[start : start + int(look.wanted.sum())], start + int(look.wanted.sum())
+    def describe(self) -> None:
+        """One descriptor network call for the faces that the looks since the last call want described."""
+        looks, self._pending = self._pending, []
+        if looks:
+            rows, start = self.network.predict(concat_crops([look.crops for look in looks]))["descriptor"], 0
+            for look in looks:
+                look.descriptors, start = rows[start : start + int(look.wanted.sum())], start + int(look.wanted.sum())
 
     def follow(self, found: Detections, out: ModelOutput, look: Look) -> ModelOutput:
-        """`update` for a frame seen by `look` and described by `describe`."""
+        """`update` for a frame seen by `look`; the faces of every look so far are described first, in one call."""
+        if look.descriptors is None:
+            self.describe()
         return self.update(found, described(out, look.wanted, look.descriptors), look.size, look.cut)
 
     @property

@@ -20,7 +20,11 @@ av.logging.set_level(None)
 
 
 class VideoError(ValueError):
-    """A video that cannot be opened or decoded."""
+    """A video that cannot be opened or decoded: `source` names it, `reason` says why."""
+
+    def __init__(self, source: str, reason: str):
+        self.source, self.reason = source, reason
+        super().__init__(f"{source}: {reason}" if source else reason)
 
 
 @dataclass
@@ -51,21 +55,21 @@ def _open(src, name: str = ""):
         path = Path(src)
         problem = file_problem(path, "a video")
         if problem:
-            raise VideoError(f"{path}: {problem}")
+            raise VideoError(str(path), problem)
         source = str(path)
     elif isinstance(src, bytes | bytearray | memoryview):
         if not len(src):
-            raise VideoError(f"{name}: the file is empty")
+            raise VideoError(name, "the file is empty")
         source = io.BytesIO(bytes(src))
     else:
-        raise VideoError(f"unsupported video input of type {type(src).__name__}: give a path or bytes")
+        raise VideoError("", f"unsupported video input of type {type(src).__name__}: give a path or bytes")
     try:
         container = av.open(source)
     except (av.FFmpegError, OSError, ValueError) as exc:
-        raise VideoError(f"{name}: not a readable video (corrupt, truncated or unsupported: {_reason(exc)})") from None
+        raise VideoError(name, f"not a readable video (corrupt, truncated or unsupported: {_reason(exc)})") from None
     if not container.streams.video:
         container.close()
-        raise VideoError(f"{name}: has no video stream")
+        raise VideoError(name, "has no video stream")
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     return container, stream
@@ -99,11 +103,11 @@ def _decoded(src, name: str = "") -> Iterator[tuple[int, av.VideoFrame]]:
     except (av.FFmpegError, OSError) as exc:
         if decoded == 0:
             message = f"no frame could be decoded (corrupt or truncated video: {_reason(exc)})"
-            raise VideoError(f"{_name(src, name)}: {message}") from None
+            raise VideoError(_name(src, name), message) from None
     finally:
         container.close()
     if decoded == 0:
-        raise VideoError(f"{_name(src, name)}: no frame could be decoded (corrupt or truncated video)")
+        raise VideoError(_name(src, name), "no frame could be decoded (corrupt or truncated video)")
 
 
 def read_frames(

@@ -4,7 +4,7 @@ import csv
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -20,25 +20,34 @@ _GENDER_CODES = {"male": 0.0, "m": 0.0, "0": 0.0, "female": 1.0, "f": 1.0, "1": 
 
 @dataclass
 class LabelledFaces:
-    """Columns of a labelled face set; age and gender are NaN where the row has no label."""
+    """Columns of a labelled face set; age and gender are NaN where the row has no label. `persons` names who each
+    face is (a CSV's `face_id` or `identity`; the path where there is none), `age_groups` a labelled age group
+    ("" where none: FairFace gives groups, not ages)."""
 
     paths: list[Path]
     ages: np.ndarray
     genders: np.ndarray
     races: list[str]
+    persons: list[str] = field(default_factory=list)
+    age_groups: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.persons = self.persons or [str(p) for p in self.paths]
+        self.age_groups = self.age_groups or [""] * len(self.paths)
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __add__(self, other: "LabelledFaces") -> "LabelledFaces":
         return LabelledFaces(self.paths + other.paths, np.concatenate([self.ages, other.ages]),
-                             np.concatenate([self.genders, other.genders]), self.races + other.races)
+                             np.concatenate([self.genders, other.genders]), self.races + other.races,
+                             self.persons + other.persons, self.age_groups + other.age_groups)
 
     def subset(self, index) -> "LabelledFaces":
         index = np.asarray(index, dtype=int)
-        return LabelledFaces(
-            [self.paths[i] for i in index], self.ages[index], self.genders[index], [self.races[i] for i in index]
-        )
+        return LabelledFaces([self.paths[i] for i in index], self.ages[index], self.genders[index],
+                             [self.races[i] for i in index], [self.persons[i] for i in index],
+                             [self.age_groups[i] for i in index])
 
 
 def _number(text: str) -> float:
@@ -73,6 +82,8 @@ def read_labels(csv_path, root=None, split=None) -> LabelledFaces:
             dtype=np.float32,
         ),
         races=[(row.get("race") or "").strip() for row in selected],
+        persons=[row.get("face_id") or row.get("identity") or row["path"] for row in selected],
+        age_groups=[(row.get("age_group") or "").strip() for row in selected],
     )
 
 

@@ -33,7 +33,7 @@ def evaluate(labels, root=None, split=None, chips: bool = True, spec=MODEL_SPEC,
                               ("none", *[d for d in degradations if d != "none"]), mirror=flip, estimator=estimator)
     kept = outputs["index"]
     if not len(kept):
-        raise ImageError(f"{labels}: no face could be scored in the {len(faces)} images")
+        raise ImageError(str(labels), f"no face could be scored in the {len(faces)} images")
     readable = len(faces) - len(outputs["unreadable"])
     scored = faces.subset(kept)
     combiner = estimator.combiner

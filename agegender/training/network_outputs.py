@@ -61,7 +61,7 @@ def _located(faces, mode: str, estimator=None):
             return str(exc)
         if mode == "chips":
             if image.shape[0] != image.shape[1]:
-                raise ImageError(f"{faces.paths[i]}: not a square aligned chip ({image.shape[1]}x{image.shape[0]})")
+                raise ImageError(str(faces.paths[i]), f"not a square aligned chip ({image.shape[1]}x{image.shape[0]})")
             return i, image, _chip_face(image, detector)
         found = estimator.detect(image)
         return (i, image, _main_face(found)) if len(found) else None
@@ -117,13 +117,19 @@ def network_outputs(faces, networks: dict, mode: str = "photos", degradations=("
     return out
 
 
-def combined(outputs: dict, combiner, degradation: str = "none", flip: bool = True):
-    """The combiner's output for one degradation of `network_outputs` (with `flip`, the mirror images averaged in)."""
+def flipped_columns(outputs: dict, networks, degradation: str = "none", flip: bool = True) -> dict:
+    """Each network's columns for one degradation of `network_outputs` (with `flip`, the mirror images averaged in),
+    as the combiner takes them."""
     columns = {}
-    for name in combiner.networks:
+    for name in networks:
         plain = {key.rsplit("/", 1)[1]: value for key, value in outputs.items()
                  if key.startswith(f"{degradation}/{name}/") and key.count("/") == 2}
         if flip:
             plain = {key: (value + outputs[f"{degradation}/{name}/mirror/{key}"]) / 2 for key, value in plain.items()}
         columns[name] = plain
-    return combiner(columns)
+    return columns
+
+
+def combined(outputs: dict, combiner, degradation: str = "none", flip: bool = True):
+    """The combiner's output for one degradation of `network_outputs`."""
+    return combiner(flipped_columns(outputs, combiner.networks, degradation, flip))

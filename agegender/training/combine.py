@@ -1,0 +1,209 @@
+"""Fitting the combiner (`inference/combiner.py`) on the development sets, and its out-of-fold figures.
+
+Every development set counts the same, whatever its size (UTKFace dev photos, its degraded chips, London, LFW,
+FairFace), so UTKFace, where our network was trained, does not outvote the photos unlike it. Age: the weights of
+our network and the bias correction at `KNOTS` minimise the mean absolute error (for FairFace, which gives age
+groups, the distance to the labelled group), with a penalty on uneven weights and on large corrections. Gender: a
+logistic regression of the label on the networks' logits, one set of weights for faces read as children (under
+`CHILD_BELOW`) and one for the others. Interval: the temperature that makes the 90% intervals hold 90% of the true
+ages. Abstention: for each band of the age estimate (`BAND_EDGES`), the narrowest band around even P(female) whose
+answered genders are `ANSWERED` right on the development faces read in that band (sets counted equally).
+Figures on development sets are out of fold: `FOLDS` folds split by person, each predicted by a fit on the others.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+from ..inference.combiner import GRID, Combiner, logit
+from ..inference.spec import OURS
+from .devsets import FAIRFACE_EDGES, FAIRFACE_GROUPS
+from .finalize import calibrate_temperature
+from .network_outputs import flipped_columns
+
+KNOTS = (0.0, 13.0, 20.0, 30.0, 45.0, 60.0, 80.0, 100.0)
+CHILD_BELOW = 13.0
+BAND_EDGES = (3.0, 13.0)  # abstention bands of the age estimate: 0-2, 3-12, 13+
+ANSWERED = 0.97
+FOLDS = 5
+log = logging.getLogger(__name__)
+_LOW = np.r_[0.0, FAIRFACE_EDGES]
+_HIGH = np.r_[FAIRFACE_EDGES, np.inf]
+
+
+@dataclass
+class DevData:
+    """One development set as the combiner sees it: each network's columns and the labels, one row per face."""
+
+    name: str
+    columns: dict
+    ages: np.ndarray
+    groups: np.ndarray  # FairFace group index, -1 where none
+    genders: np.ndarray
+    persons: np.ndarray
+    races: np.ndarray
+
+    def rows(self, index) -> "DevData":
+        return DevData(self.name, {n: {k: v[index] for k, v in c.items()} for n, c in self.columns.items()},
+                       self.ages[index], self.groups[index], self.genders[index], self.persons[index],
+                       self.races[index])
+
+    def age_loss(self, estimate: np.ndarray) -> np.ndarray:
+        """Absolute error, or the distance to the labelled FairFace group; NaN where neither is known."""
+        out = np.abs(estimate - self.ages)
+        grouped = self.groups >= 0
+        g = self.groups[grouped]
+        out[grouped] = np.maximum(_LOW[g] - estimate[grouped], 0) + np.maximum(estimate[grouped] - _HIGH[g], 0)
+        return out
+
+
+def dev_data(name: str, outputs: dict, networks, flip: bool = True) -> DevData:
+    """A set's `devsets.outputs` as combiner input, every degradation's rows stacked."""
+    faces = outputs["faces"]
+    degradations = sorted({key.split("/")[0] for key in outputs if key.count("/") >= 2})
+    parts = [flipped_columns(outputs, networks, d, flip) for d in degradations]
+    columns = {n: {k: np.concatenate([p[n][k] for p in parts]) for k in parts[0][n]} for n in networks}
+    groups = np.array([FAIRFACE_GROUPS.index(g) if g else -1 for g in faces.age_groups])
+
+    def tiled(values):
+        return np.tile(np.asarray(values), len(degradations))
+
+    return DevData(name, columns, tiled(faces.ages).astype(np.float64), tiled(groups),
+                   tiled(faces.genders).astype(np.float64), tiled(faces.persons), tiled(faces.races))
+
+
+def _age_params(x, networks) -> dict:
+    return {"networks": networks, "age_knots": list(KNOTS), "age_weights": list(np.clip(x[:8], 0, 1)),
+            "age_bias": list(x[8:]), "temperature": 1.0}
+
+
+def fit_age(sets: list[DevData], networks: list[str]) -> dict:
+    """Age weights and bias correction minimising the sets' mean age loss (each set counted the same)."""
+    sets = [s for s in sets if (~np.isnan(s.ages)).any() or (s.groups >= 0).any()]
+
+    means = [[s.columns[n]["age"] @ GRID for n in networks] for s in sets]  # the mixture's mean is linear in them
+
+    def objective(x):
+        losses = []
+        for s, (ours, partner) in zip(sets, means, strict=True):
+            weight = np.interp(ours, KNOTS, np.clip(x[:8], 0, 1))
+            mean = weight * ours + (1 - weight) * partner
+            losses.append(np.nanmean(s.age_loss(np.clip(mean + np.interp(mean, KNOTS, x[8:]), 0, 100))))
+        return np.mean(losses) + 0.01 * np.sum(np.diff(x[:8]) ** 2) + 0.01 * np.sum(x[8:] ** 2)
+
+    result = minimize(objective, np.r_[np.full(8, 0.5), np.zeros(8)], method="Powell",
+                      options={"maxiter": 20000, "xtol": 1e-3, "ftol": 1e-7})
+    return {key: [round(float(v), 3) for v in value] if isinstance(value, list) and key != "networks" else value
+            for key, value in _age_params(result.x, networks).items()}
+
+
+def fit_gender(sets: list[DevData], networks: list[str], ages: list[np.ndarray]) -> dict:
+    """Logistic weights of the networks' logits, for faces read as children and for the others."""
+    n = len(networks)
+
+    def objective(x):
+        losses = []
+        for s, age in zip(sets, ages, strict=True):
+            child = age < CHILD_BELOW
+            z = np.where(child, x[n + 1], x[0])
+            for i, name in enumerate(networks):
+                z = z + np.where(child, x[n + 2 + i], x[1 + i]) * logit(s.columns[name]["p_female"])
+            known = ~np.isnan(s.genders)
+            g = s.genders[known]
+            losses.append(np.mean(g * np.logaddexp(0, -z[known]) + (1 - g) * np.logaddexp(0, z[known])))
+        return np.mean(losses) + 1e-3 * np.sum(x**2)
+
+    x = minimize(objective, np.r_[0.0, np.full(n, 1.0 / n), 0.0, np.full(n, 1.0 / n)], method="BFGS").x
+    return {"bias": round(float(x[0]), 3), "weights": {m: round(float(x[1 + i]), 3) for i, m in enumerate(networks)},
+            "child_bias": round(float(x[n + 1]), 3),
+            "child": {m: round(float(x[n + 2 + i]), 3) for i, m in enumerate(networks)}, "child_below": CHILD_BELOW}
+
+
+def fit_band(sets: list[DevData], outputs: list) -> dict:
+    """Per band of the age estimate, the narrowest half-width around even P(female) whose answered genders are
+    `ANSWERED` right on average over the sets with faces in that band."""
+    band_of = [np.searchsorted(BAND_EDGES, out.age, side="right") for out in outputs]
+    widths = []
+    for band in range(len(BAND_EDGES) + 1):
+        chosen = 0.5
+        for half in np.arange(0.0, 0.5, 0.005):
+            accuracies = []
+            for s, out, b in zip(sets, outputs, band_of, strict=True):
+                told = (b == band) & ~np.isnan(s.genders) & (np.abs(out.p_female - 0.5) >= half)
+                if told.sum() >= 20:
+                    accuracies.append(np.mean((out.p_female[told] >= 0.5) == (s.genders[told] == 1)))
+            if accuracies and np.mean(accuracies) >= ANSWERED:
+                chosen = float(half)
+                break
+        widths.append(round(chosen, 3))
+    return {"edges": list(BAND_EDGES), "half_widths": widths}
+
+
+def fit(sets: list[DevData], networks: list[str], base: dict | None = None) -> dict:
+    """The combiner's parameters for `networks` fitted on `sets`. With one network (ours alone), `base` keeps its
+    age offset and temperature from training, and only the abstention band is fitted."""
+    if len(networks) == 1:
+        params = {"networks": networks, **(base or {"age_offset": 0.0, "temperature": 1.0})}
+    else:
+        params = fit_age(sets, networks)
+        ages = [Combiner(params)(s.columns).age for s in sets]
+        params["gender"] = fit_gender(sets, networks, ages)
+        labelled = [s for s in sets if (~np.isnan(s.ages)).any()]
+        probs = np.concatenate([Combiner(params).mixture(s.columns)[~np.isnan(s.ages)] for s in labelled])
+        true = np.concatenate([s.ages[~np.isnan(s.ages)] for s in labelled])
+        shift = np.interp(probs @ GRID, KNOTS, params["age_bias"])
+        params["temperature"] = calibrate_temperature(probs, true, offset=shift)
+    params.pop("gender_band", None)
+    params["gender_band"] = fit_band(sets, [Combiner(params)(s.columns) for s in sets])
+    return params
+
+
+def folds_of(persons: np.ndarray, k: int = FOLDS, seed: int = 0) -> np.ndarray:
+    """A fold number per row, the same for every row of one person."""
+    people = np.unique(persons)
+    fold = dict(zip(np.random.default_rng(seed).permutation(people), np.arange(len(people)) % k, strict=True))
+    return np.array([fold[p] for p in persons])
+
+
+def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = None) -> dict:
+    """Each development set's combined output where every face is predicted by a fit on the other folds."""
+    folds = [folds_of(s.persons) for s in sets]
+    parts = {s.name: [] for s in sets}
+    for k in range(FOLDS):
+        params = fit([s.rows(f != k) for s, f in zip(sets, folds, strict=True)], networks, base)
+        for s, f in zip(sets, folds, strict=True):
+            parts[s.name].append((np.flatnonzero(f == k), Combiner(params)(s.rows(f == k).columns)))
+    result = {}
+    for s in sets:
+        order = np.argsort(np.concatenate([index for index, _ in parts[s.name]]))
+        outs = [out for _, out in parts[s.name]]
+        result[s.name] = type(outs[0])(*[np.concatenate([getattr(o, f) for o in outs])[order]
+                                         for f in ("age", "age_std", "age_low", "age_high", "p_female",
+                                                   "gender_known")])
+    return result
+
+
+def fit_spec(spec_path, out=None, root=None) -> dict:
+    """Fit every serving of a model spec on the development sets and write the spec (to `out`, default in place).
+    Our network alone keeps the age offset and temperature training fitted; only its abstention band is fitted."""
+    from ..inference.estimator import Estimator
+    from .devsets import DEVELOPMENT, outputs
+
+    spec_path = Path(spec_path)
+    raw = json.loads(spec_path.read_text())
+    estimator = Estimator(spec_path, serving="combined")
+    ours = estimator.networks[OURS].spec.settings
+    base = {"age_offset": ours.get("age_offset", 0.0), "temperature": ours["age_temperature"]}
+    for serving, params in raw["combiners"].items():
+        networks = list(params["networks"])
+        chosen = {name: estimator.networks[name] for name in networks}
+        sets = [dev_data(name, outputs(name, chosen, estimator, root), networks, estimator.flip)
+                for name in DEVELOPMENT]
+        raw["combiners"][serving] = fit(sets, networks, base)
+        log.info("%s: %s", serving, json.dumps(raw["combiners"][serving]))
+    Path(out or spec_path).write_text(json.dumps(raw, indent=2) + "\n")
+    return raw

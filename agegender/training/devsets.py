@@ -1,0 +1,76 @@
+"""The labelled sets models are chosen and checked on, and every network's outputs on them, cached per network file.
+
+Development sets (the combiner is fitted on these; figures on them are reported out of fold): UTKFace dev as photos,
+UTKFace dev chips under every degradation of the robustness suite, and `offdomain_dev`'s London portraits, LFW news
+photos and FairFace photos. Test sets (never fitted on): UTKFace test as photos and as degraded chips.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..paths import cache_dir, data_root
+from .dataset import LabelledFaces, read_labels, utkface
+from .degrade import SUITE
+from .network_outputs import network_outputs
+
+FAIRFACE_GROUPS = ("0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+")
+FAIRFACE_EDGES = np.array([3, 10, 20, 30, 40, 50, 60, 70], np.float64)
+
+
+@dataclass(frozen=True)
+class SetSpec:
+    """Where a labelled set comes from and how its faces are found (`photos` or `chips` under `degradations`)."""
+
+    name: str
+    mode: str = "photos"
+    degradations: tuple = ("none",)
+    development: bool = True
+
+
+SETS = {s.name: s for s in (
+    SetSpec("utk_dev"),
+    SetSpec("utk_dev_degraded", "chips", tuple(SUITE)),
+    SetSpec("london"),
+    SetSpec("lfw"),
+    SetSpec("fairface"),
+    SetSpec("utk_test", development=False),
+    SetSpec("utk_test_degraded", "chips", tuple(SUITE), development=False),
+)}
+DEVELOPMENT = tuple(name for name, s in SETS.items() if s.development)
+
+
+def faces_of(name: str, root=None) -> LabelledFaces:
+    """The labelled faces of a set by name (datasets under `root`, default $AGEGENDER_DATA)."""
+    root = Path(root) if root else data_root()
+    if name.startswith("utk_"):
+        return utkface(name.split("_")[1], root / "utkface")
+    folder = {"fairface": "fairface540"}.get(name, name)
+    return read_labels(root / "offdomain_dev" / folder / "labels.csv")
+
+
+def fairface_group(ages) -> np.ndarray:
+    """Index into FAIRFACE_GROUPS of each age."""
+    return np.searchsorted(FAIRFACE_EDGES, np.asarray(ages, np.float64), side="right")
+
+
+def outputs(name: str, networks: dict, estimator, root=None) -> dict[str, np.ndarray]:
+    """Every network's `network_outputs` on a set, cached per set and network file (SHA-256 in its spec), merged;
+    `faces` is the labelled faces of the rows kept (in order)."""
+    spec = SETS[name]
+    merged: dict[str, np.ndarray] = {}
+    for net_name, net in networks.items():
+        key = "-".join(sorted(net.spec.sha256.values()))[:16]
+        target = cache_dir() / "outputs" / f"{name}-{net_name}-{key}.npz"
+        if not target.is_file():
+            out = network_outputs(faces_of(name, root), {net_name: net}, spec.mode, spec.degradations,
+                                  estimator=estimator)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(target, **out)
+        stored = dict(np.load(target))
+        if merged and not np.array_equal(merged["index"], stored["index"]):
+            raise RuntimeError(f"{target}: found other faces than the other networks' outputs on {name}")
+        merged.update(stored)
+    merged["faces"] = faces_of(name, root).subset(merged["index"])
+    return merged

