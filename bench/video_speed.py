@@ -84,6 +84,8 @@ def main() -> None:
     p = bench_parser(__doc__, "video_speed")
     p.add_argument("--baseline", nargs="+", default=["2d9931e", "main"], help="git commits to compare with")
     p.add_argument("--rounds", type=int, default=3)
+    parts = ["video", "annotate", "webcam"]
+    p.add_argument("--parts", nargs="+", default=parts, choices=parts, help="what to measure (default: all)")
     args = p.parse_args()
     people = london()
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,18 +103,20 @@ def main() -> None:
                      "cuts_between_three": shots("cuts", people[1:4], [0, 1, 2], 2.0, seed=1)}
             paths = {name: write_mp4(c.frames, tmp / f"{name}.mp4", fps=FPS) for name, c in clips.items()}
             result = {"baselines": commits, "rounds": args.rounds, "frame_size": "640x480", "fps": FPS}
-            for name, path in paths.items():
+            for name, path in paths.items() if "video" in args.parts else ():
                 for setting, (detector, every) in SETTINGS.items():
                     figures = compare(trees, args.rounds, lambda tree, a=[str(path), detector, str(every)]: measure(
                         tree, a))
                     result[f"{name}/{setting}"] = figures
                     print(f"{name}, {setting} (analysed fps): {figures}", flush=True)
-            out = tmp / "annotated"
-            out.mkdir()
-            figures = compare(trees, args.rounds, lambda tree: whole_run(tree, paths["one_person_turning"], out))
-            result["predict_annotate_seconds"] = figures
-            print("predict --annotate (s):", figures)
-            result["webcam_speed"] = webcam(trees, tmp, args.rounds)
+            if "annotate" in args.parts:
+                out = tmp / "annotated"
+                out.mkdir()
+                figures = compare(trees, args.rounds, lambda tree: whole_run(tree, paths["one_person_turning"], out))
+                result["predict_annotate_seconds"] = figures
+                print("predict --annotate (s):", figures)
+            if "webcam" in args.parts:
+                result["webcam_speed"] = webcam(trees, tmp, args.rounds)
         finally:
             for commit in args.baseline:
                 subprocess.run(["git", "worktree", "remove", "--force", str(trees[commit])], cwd=REPO,

@@ -26,10 +26,12 @@ import numpy as np
 from ..inference.estimator import Estimator
 from ..inference.render import annotate
 from ..inference.results import Face
+from ..inference.tracking import FaceTracker
 from ..inference.video import VideoAnalyzer
 
 ANALYSIS_NICENESS = 5
 DETECT_SIDE = 320
+REFRESH = 60  # analysed frames between checks of a tracked face's descriptor (about 2 s live; new faces at once)
 SHOWN_WIDTH = 560  # the webcam page shows the video about this wide (three fifths of its main column)
 IN_VIEW_GAP = 1.0  # seconds between two sightings that still count as one stretch in view
 MIN_SIGHTINGS = 3  # analysed frames a face must be in before it is listed as a person
@@ -80,7 +82,7 @@ class LiveAnnotator:
 
     def _reset(self) -> None:
         """A new session: a fresh tracker (numbers from 1 again) and counters from zero."""
-        self.analyzer = VideoAnalyzer(self.estimator)
+        self.analyzer = VideoAnalyzer(self.estimator, FaceTracker(refresh=REFRESH, threads=self.estimator.threads))
         self._times.clear()
         self.frames = 0  # frames analysed
         self.received = 0  # frames the stream delivered
