@@ -23,16 +23,26 @@ from .inference.decode import (  # noqa: E402
 from .inference.detect import DETECTORS, Detections  # noqa: E402
 from .inference.estimator import Estimator, analyze  # noqa: E402
 from .inference.groups import DISPLAY_GROUPS, age_group  # noqa: E402
+from .inference.people import Person, people  # noqa: E402
 from .inference.render import annotate  # noqa: E402
 from .inference.results import STATUSES, Face, ImageResult  # noqa: E402
-from .inference.tracking import FaceTracker  # noqa: E402
-from .inference.video import VIDEO_EXTENSIONS, VideoAnalyzer, VideoError, VideoWriter, read_frames  # noqa: E402
+from .inference.tracking import SAME_PERSON, FaceTracker  # noqa: E402
+from .inference.video import (  # noqa: E402
+    VIDEO_EXTENSIONS,
+    VideoAnalyzer,
+    VideoError,
+    VideoWriter,
+    analyze_video,
+    read_frames,
+    video_info,
+)
 from .paths import SAMPLES  # noqa: E402
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "DETECTORS",
     "DISPLAY_GROUPS",
+    "SAME_PERSON",
     "SAMPLES",
     "STATUSES",
     "VIDEO_EXTENSIONS",
@@ -43,6 +53,7 @@ __all__ = [
     "ImageError",
     "ImageResult",
     "ImageTooLarge",
+    "Person",
     "Picture",
     "UnsupportedImage",
     "VideoAnalyzer",
@@ -51,7 +62,10 @@ __all__ = [
     "__version__",
     "age_group",
     "analyze",
+    "analyze_video",
     "annotate",
+    "people",
     "read_frames",
     "read_image",
+    "video_info",
 ]

@@ -1,7 +1,5 @@
 """Video page: a video file analysed frame by frame with tracking; one row per person, an annotated video."""
 
-import base64
-
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -17,6 +15,9 @@ with st.sidebar:
     every = st.slider("Analyse every Nth frame", 1, 10, 2, help="Higher is faster; tracking still follows faces.")
     detector = st.radio("Face detector", ["retinaface", "auto"], format_func=ui.DETECTOR_CHOICES.get,
                         help="RetinaFace is fast and right for video; Auto also finds small faces, slower.")
+    same_person = st.slider("Same person under distance", 0.3, 0.8, agegender.SAME_PERSON, 0.05,
+                            help="Tracks whose faces are closer than this (face descriptor distance) are one person. "
+                            "Lower is stricter: fewer people joined, more rows.")
 
 upload = st.file_uploader("Video (mp4, mov, avi, webm, mkv)", type=ui.VIDEO_TYPES)
 if upload is None:
@@ -24,12 +25,12 @@ if upload is None:
     st.stop()
 
 data = upload.getvalue()
-key = ("video", ui.content_key(data), every, detector)
+key = ("video", ui.content_key(data), every, detector, same_person)
 job = ui.cached_analysis(key)
 if job is None:
     bar = st.progress(0.0, text=f"Analysing {upload.name}…")
     try:
-        job = analyse_video(ui.estimator(detector), data, upload.name, every, lambda f: bar.progress(f))
+        job = analyse_video(ui.estimator(detector), data, upload.name, every, lambda f: bar.progress(f), same_person)
     except agegender.VideoError as exc:
         bar.empty()
         st.error(ui.problem(upload.name, exc), icon=":material/error:")
@@ -38,11 +39,12 @@ if job is None:
     ui.store_analysis(key, job)
 
 info = job.info
-cols = st.columns(4)
+cols = st.columns(5)
 cols[0].metric("People", f"{len(job.persons)}")
 cols[1].metric("Frames analysed", f"{len(job.results):,}")
-cols[2].metric("Duration", f"{info.seconds:.1f} s")
-cols[3].metric("Frame rate", f"{info.fps:.1f} fps")
+cols[2].metric("Scene cuts", f"{len(job.cuts)}")
+cols[3].metric("Duration", f"{info.seconds:.1f} s")
+cols[4].metric("Frame rate", f"{info.fps:.1f} fps")
 
 st.subheader("Annotated video")
 st.video(job.video, format="video/mp4")
@@ -52,14 +54,12 @@ st.caption(faces.LEGEND)
 if not job.persons:
     st.warning("No face was found in the analysed frames.", icon=":material/search_off:")
 else:
-    def thumbnail(track_id: int) -> str:
-        return "data:image/jpeg;base64," + base64.b64encode(annotated.jpeg_bytes(job.thumbnails[track_id])).decode()
-
     people = pd.DataFrame(
         [
             {
-                "thumbnail": thumbnail(p.track_id),
-                "person": p.track_id,
+                "thumbnail": annotated.jpeg_uri(job.thumbnails[p.person]),
+                "person": p.person,
+                "tracks": ", ".join(f"#{t}" for t in p.tracks),
                 "first seen (s)": round(p.first_seconds, 2),
                 "last seen (s)": round(p.last_seconds, 2),
                 "frames": p.frames,
@@ -78,7 +78,9 @@ else:
         row_height=80,
         column_config={
             "thumbnail": st.column_config.ImageColumn("Face", width="small"),
-            "person": st.column_config.NumberColumn("Person", help="Track id"),
+            "person": st.column_config.NumberColumn("Person", help="Numbered in order of first appearance"),
+            "tracks": st.column_config.TextColumn("Tracks", help="The numbers this person's faces have in the video: "
+                                                  "tracks joined because their faces look alike"),
             "first seen (s)": st.column_config.NumberColumn("First seen (s)", format="%.2f"),
             "last seen (s)": st.column_config.NumberColumn("Last seen (s)", format="%.2f"),
             "frames": st.column_config.NumberColumn("Frames", help="Analysed frames the person was seen in"),
@@ -90,16 +92,20 @@ else:
         },
         key="people",
     )
+    person_of = job.person_of()
     timeline = pd.DataFrame(
         [
-            {"time (s)": job.seconds(r.frame), "person": f"Person {f.track_id}", "age": round(f.age, 1),
-             "gender": f.gender}
+            {"time (s)": job.seconds(r.frame), "person": f"Person {person_of[f.track_id]}", "track": f.track_id,
+             "age": round(f.age, 1), "gender": f.gender}
             for r in job.results
             for f in r.faces
         ]
     )
-    chart = px.scatter(timeline, x="time (s)", y="person", color="gender", hover_data=["age"], title="Faces over time",
-                       color_discrete_map={"female": "#d6278c", "male": "#1f77dc"}, labels={"person": "Person"})
+    chart = px.scatter(timeline, x="time (s)", y="person", color="gender", hover_data=["track", "age"],
+                       title="Faces over time", labels={"person": "Person"},
+                       color_discrete_map={"female": "#d6278c", "male": "#1f77dc", "unknown": "#888888"})
+    for cut in job.cuts:
+        chart.add_vline(x=job.seconds(cut), line_dash="dot", line_color="#888888", annotation_text="cut")
     chart.update_traces(marker={"size": 9, "symbol": "line-ns-open"})
     chart.update_yaxes(type="category", title=None)
     chart.update_xaxes(title="Time (s)")

@@ -1,9 +1,10 @@
 """Live webcam page: tracked, smoothed faces annotated in real time over WebRTC."""
 
+import pandas as pd
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from agegender.apps import faces, ui
+from agegender.apps import annotated, faces, ui
 from agegender.apps.live import LiveAnnotator
 
 STALL_SECONDS = 5.0
@@ -39,6 +40,7 @@ def live_stats() -> None:
             st.info(f"Stopped. This session: {people} {'person' if people == 1 else 'people'} seen (tracked faces), "
                     f"{frames:,} frames analysed of {received:,} received, {fps:.1f} analysed frames per second. "
                     "Press START to begin a new session.", icon=":material/stop_circle:")
+            people_seen()
         return
     frames, fps, faces_now = live.snapshot()
     waited = live.seconds_since_frame()
@@ -56,6 +58,25 @@ def live_stats() -> None:
     elif frames:
         st.write("No face in the latest analysed frame.")
     st.caption(faces.LEGEND)
+    people_seen()
+
+
+def people_seen() -> None:
+    """Everyone seen this session: a person who turns away or leaves and comes back keeps their number."""
+    seen = live.people()
+    if not seen:
+        return
+    st.subheader("People seen")
+    st.caption(f"{len(seen)} {'person' if len(seen) == 1 else 'people'} seen this session: a person who turns away "
+               "or leaves and comes back keeps their number.")
+    table = pd.DataFrame([{"face": annotated.jpeg_uri(p.thumbnail, 96), "person": p.number, "age": round(p.face.age),
+                           "gender": p.face.gender, "in view (s)": round(p.seconds, 1)} for p in seen])
+    st.dataframe(table, hide_index=True, row_height=64, key="people_seen", column_config={
+        "face": st.column_config.ImageColumn("Face", width="small"),
+        "person": st.column_config.NumberColumn("Person", help="Kept when they turn away or leave and come back"),
+        "in view (s)": st.column_config.NumberColumn("In view (s)", format="%.1f", help="Seconds in front of the "
+                                                     "camera this session"),
+    })
 
 
 with right:

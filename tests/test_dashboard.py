@@ -24,7 +24,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from agegender import read_image
 from agegender.apps.synthetic import jitter_frames, write_mp4, write_y4m
 from agegender.paths import MODELS, REPO
-from tests.conftest import HOPPER, SAMPLES
+from tests.conftest import HOPPER, SAMPLES, run_cli
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -297,6 +297,35 @@ def test_video_page_person_row_and_playable_video(page, tmp_path, estimator):
     no_exception(page)
 
 
+def test_video_page_gives_two_people_across_a_cut_as_the_command_line_does(page, tmp_path):
+    """Hopper, a hard cut, Obama: two people on the page (the faces-over-time chart marks the cut), the same people
+    as `predict --per-person` with the page's settings (every 2nd frame, RetinaFace); the annotated video lasts as
+    long as the clip."""
+    frames = [*jitter_frames(read_image(HOPPER), 15, seed=1),
+              *jitter_frames(read_image(SAMPLES / "obama_official_portrait.jpg"), 15, seed=2)]
+    clip = write_mp4(frames, tmp_path / "cut.mp4", fps=15)
+    cli = tmp_path / "people.csv"
+    run = run_cli("predict", clip, "--every", "2", "--detector", "retinaface", "--per-person", cli, "--out",
+                  tmp_path / "rows.csv", "--no-progress")
+    assert run.returncode == 0, run.stderr
+    open_page(page, "video", "Video file")
+    expect(page.get_by_text("Choose a video file to analyse.")).to_be_visible(timeout=30_000)
+    page.locator('input[type="file"]').set_input_files(str(clip))
+    expect(page.locator("video")).to_have_count(1, timeout=180_000)
+    page.wait_for_function("document.querySelector('video') && document.querySelector('video').readyState >= 1",
+                           timeout=60_000)
+    assert abs(page.evaluate("document.querySelector('video').duration") - 2.0) <= 0.1
+    assert metric(page, "People") == "2" and metric(page, "Scene cuts") == "1"
+    shown = list(csv.DictReader(io.StringIO(download(page, "Per-person rows (CSV)").decode())))
+    expected = list(csv.DictReader(cli.open()))
+    same = ("person", "tracks", "first_frame", "last_frame", "frames", "gender", "age_group")
+    assert [[r[k] for k in same] for r in shown] == [[r[k] for k in same] for r in expected], (shown, expected)
+    assert shown[1]["gender"] == "male"
+    for mine, theirs in zip(shown, expected, strict=True):
+        assert abs(float(mine["age"]) - float(theirs["age"])) <= 0.01
+    no_exception(page)
+
+
 def _webcam_run(page, seconds: float = 60.0) -> tuple[int, float]:
     open_page(page, "webcam", "Live webcam")
     frame = page.frame_locator("iframe").first
@@ -323,6 +352,7 @@ def test_webcam_processes_frames(page):
     processed, fps = _webcam_run(page)
     assert processed >= 30 and fps >= 15, (processed, fps)
     _check_face(page)
+    expect(page.get_by_text(re.compile(r"^1 person seen this session"))).to_be_visible(timeout=10_000)
     no_exception(page)
     shot(page, "webcam")
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agegender import ImageError, VideoAnalyzer, VideoError, read_frames, read_image
+from agegender import ImageError, VideoAnalyzer, VideoError, analyze_video, read_frames, read_image, video_info
 from agegender.apps.synthetic import jitter_frames, write_mp4
 from tests.conftest import HOPPER, KNOWN, SAMPLES, run_cli
 
@@ -243,7 +243,24 @@ def test_predict_cli_video_every_nth_frame(clip, tmp_path):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["frame"] for r in rows] == list(range(0, 30, 3))
     assert {r["track_id"] for r in rows} == {1}
-    assert len(list(read_frames(tmp_path / "hopper.mp4.annotated.mp4"))) == 10
+    annotated = tmp_path / "hopper.mp4.annotated.mp4"  # every source frame, the boxes carried between analysed ones
+    assert len(list(read_frames(annotated))) == 30
+    assert abs(video_info(annotated).seconds - video_info(clip).seconds) <= 0.1
+
+
+@pytest.mark.parametrize("fps", [15, 30000 / 1001])
+def test_annotated_video_lasts_as_long_as_its_source(estimator, tmp_path, fps):
+    """31 frames (a multiple of neither 2 nor 3) at 15 and 29.97 fps, analysed every 1, 2 and 3 frames."""
+    clip = write_mp4(jitter_frames(read_image(HOPPER), 31, size=(320, 240)), tmp_path / "clip.mp4", fps=fps)
+    source = video_info(clip)
+    assert source.frames == 31 and abs(source.seconds - 31 / fps) < 1e-3
+    for every in (1, 2, 3):
+        out = tmp_path / f"every{every}.mp4"
+        results = [result for _, result in analyze_video(estimator, clip, "clip", every, annotated=out)]
+        assert [r.frame for r in results] == list(range(0, 31, every))
+        assert all(len(r.faces) == 1 for r in results)
+        written = video_info(out)
+        assert written.frames == 31 and abs(written.seconds - source.seconds) <= 0.1, (every, written)
 
 
 def test_truncated_video(clip, tmp_path):

@@ -1,5 +1,6 @@
 """`predict --engine ray` on a local 2-CPU Ray cluster gives the local command line's rows, bad files included."""
 
+import csv
 import json
 import subprocess
 import time
@@ -54,12 +55,12 @@ def ray_processes(wait: float = 20.0) -> list[str]:
 
 def test_ray_rows_equal_the_local_rows(tmp_path):
     folder = photo_folder(tmp_path / "photos")
-    local = tmp_path / "local.jsonl"
-    run = run_cli("predict", folder, "--out", local, "--no-progress", "--every", "5")
+    local, local_people, ray_people = tmp_path / "local.jsonl", tmp_path / "people.csv", tmp_path / "ray_people.csv"
+    run = run_cli("predict", folder, "--out", local, "--no-progress", "--every", "5", "--per-person", local_people)
     assert run.returncode == 0, run.stderr[-2000:]
     out = tmp_path / "ray"
     remote = run_cli("predict", folder, "--engine", "ray", "--out", out, "--format", "jsonl", "--every", "5",
-                     "--cpus-per-actor", "0.5", "--actors", "2", timeout=900)
+                     "--cpus-per-actor", "0.5", "--actors", "2", "--per-person", ray_people, timeout=900)
     assert remote.returncode == 0, remote.stderr[-3000:]
     expected = {key(r): r for r in map(json.loads, local.read_text().splitlines())}
     got = {key(r): r for r in read_rows(out)}
@@ -72,6 +73,12 @@ def test_ray_rows_equal_the_local_rows(tmp_path):
             assert np.allclose(have["box"], want["box"], atol=0.5), k
             assert abs(have["age"] - want["age"]) <= 0.01 and have["gender"] == want["gender"], k
             assert have["track_id"] == want["track_id"], k
+    people = [sorted(csv.DictReader(path.open()), key=lambda p: (p["source"], p["person"]))
+              for path in (local_people, ray_people)]
+    assert len(people[0]) == 1 and people[0][0]["source"].endswith("clip.mp4") and people[0][0]["frames"] == "4"
+    same = ("source", "person", "tracks", "first_frame", "last_frame", "frames", "gender", "age_group")
+    assert [[p[k] for k in same] for p in people[1]] == [[p[k] for k in same] for p in people[0]]
+    assert abs(float(people[1][0]["age"]) - float(people[0][0]["age"])) <= 0.01
     statuses = {Path(f): s for (f, _, _), s in ((k, r["status"]) for k, r in got.items())}
     assert statuses[folder / "corrupt.mp4"] == "error" and statuses[folder / "empty.jpg"] == "error"
     tail = remote.stderr.strip().splitlines()[-1]

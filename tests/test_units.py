@@ -51,16 +51,22 @@ def _out(ages, p_female):
     return ModelOutput(ages, np.full(len(ages), 3.0), ages - 5, ages + 5, np.asarray(p_female, float))
 
 
+def _update(tracker, found, out, **kwargs):
+    """The tracker's output, its track ids and the genders it shows (True = female)."""
+    out = tracker.update(found, out, **kwargs)
+    return out, out.data["track_id"], out.data["female"]
+
+
 def test_tracker_keeps_ids_smooths_and_does_not_flicker():
     tracker = FaceTracker(alpha=0.5, hysteresis=0.1)
     boxes = [[10, 10, 60, 60], [200, 10, 250, 60]]
-    _, ids, female = tracker.update(_found(boxes), _out([30, 60], [0.9, 0.2]))
+    _, ids, female = _update(tracker, _found(boxes), _out([30, 60], [0.9, 0.2]))
     assert ids.tolist() == [1, 2] and female.tolist() == [True, False]
     shifted = [[12, 11, 62, 61], [203, 12, 253, 62]]
-    out, ids, female = tracker.update(_found(shifted), _out([40, 60], [0.55, 0.45]))
+    out, ids, female = _update(tracker, _found(shifted), _out([40, 60], [0.55, 0.45]))
     assert ids.tolist() == [1, 2] and out.age[0] == pytest.approx(35.0)
     assert female.tolist() == [True, False]  # smoothed P(female) 0.725 and 0.325 are beyond the hysteresis
-    _, ids, _ = tracker.update(_found([[400, 300, 450, 350]]), _out([20], [0.5]))
+    _, ids, _ = _update(tracker, _found([[400, 300, 450, 350]]), _out([20], [0.5]))
     assert ids.tolist() == [3]
 
 
@@ -68,11 +74,11 @@ def test_tracker_follows_a_stream_whose_resolution_drops():
     """640x480 -> 480x360, as WebRTC does under load: the same face keeps its track (without sizes it would not)."""
     tracker = FaceTracker(alpha=0.5)
     tracker.update(_found([[280, 40, 390, 175]]), _out([50], [0.1]), size=(640, 480))
-    out, ids, _ = tracker.update(_found([[211, 30, 292, 131]]), _out([60], [0.1]), size=(480, 360))
+    out, ids, _ = _update(tracker, _found([[211, 30, 292, 131]]), _out([60], [0.1]), size=(480, 360))
     assert ids.tolist() == [1] and out.age[0] == pytest.approx(55.0)
     unscaled = FaceTracker()
     unscaled.update(_found([[280, 40, 390, 175]]), _out([50], [0.1]))
-    assert unscaled.update(_found([[211, 30, 292, 131]]), _out([60], [0.1]))[1].tolist() == [2]
+    assert _update(unscaled, _found([[211, 30, 292, 131]]), _out([60], [0.1]))[1].tolist() == [2]
 
 
 def test_compute_metrics_on_known_numbers():

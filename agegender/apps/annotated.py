@@ -1,6 +1,8 @@
 """Annotated copies of inputs: their file names (the input's name with its extension kept, so names cannot
 collide, and never one used twice) and their JPEG bytes. The command line and the dashboard name them alike."""
 
+import base64
+
 import cv2
 import numpy as np
 
@@ -28,3 +30,11 @@ def jpeg_bytes(image: np.ndarray, quality: int = 92) -> bytes:
     """An RGB image as JPEG."""
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     return buf.tobytes() if ok else b""
+
+
+def jpeg_uri(image: np.ndarray, width: int | None = None) -> str:
+    """An RGB image (at most `width` pixels wide) as a JPEG data URI, for an image column of a table."""
+    if width and image.shape[1] > width:
+        height = max(1, round(image.shape[0] * width / image.shape[1]))
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg_bytes(image)).decode()

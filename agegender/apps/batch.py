@@ -16,7 +16,8 @@ from ..inference.estimator import Estimator
 from ..inference.people import Person, people
 from ..inference.render import annotate
 from ..inference.results import ImageResult, failed, no_face
-from ..inference.video import VideoAnalyzer, VideoError, VideoWriter, video_info
+from ..inference.tracking import SAME_PERSON, FaceTracker
+from ..inference.video import VideoError, analyze_video, video_info
 from .annotated import annotated_name, jpeg_bytes, unique_name
 from .inputs import Input
 from .rows import RowWriter
@@ -42,25 +43,32 @@ def counted(n: int, noun: str) -> str:
 
 
 class VideoJob:
-    """One video's contribution to the rows, the same wherever it runs (here or in a Ray actor).
+    """One video's contribution to the rows, the same wherever it runs (here, in a Ray actor, on the Video page).
 
     `results` yields each analysed frame that has faces, as it goes, then one no_face result if none had;
-    a video that cannot be read yields one error result (its VideoError is kept in `error`). Afterwards `persons`
-    holds its people (tracks).
+    a video that cannot be read yields one error result (its VideoError is kept in `error`). With `annotated` (a
+    path or a binary file object) the annotated video is written there. Afterwards `persons` holds its people
+    (tracks joined by appearance, with `same_person` as the joining distance) and `cuts` the frames that began a new
+    scene.
     """
 
-    def __init__(self, estimator: Estimator, src, name: str, every: int = 1, max_frames: int | None = None):
+    def __init__(self, estimator: Estimator, src, name: str, every: int = 1, max_frames: int | None = None,
+                 annotated=None, same_person: float = SAME_PERSON):
         self.estimator, self.src, self.name, self.every, self.max_frames = estimator, src, name, every, max_frames
+        self.annotated, self.same_person = annotated, same_person
         self.info = None
         self.persons: list[Person] = []
+        self.cuts: list[int] = []
         self.error: VideoError | None = None
 
     def results(self, on_frame=None) -> Iterator[ImageResult]:
         """The results for the rows; `on_frame(frame, result)` also sees every analysed frame."""
-        seen = []
+        seen, tracker = [], FaceTracker(same_person=self.same_person, threads=self.estimator.threads)
         try:
             self.info = video_info(self.src, self.name)
-            for frame, result in VideoAnalyzer(self.estimator).run(self.src, self.name, self.every, self.max_frames):
+            frames = analyze_video(self.estimator, self.src, self.name, self.every, self.max_frames, self.annotated,
+                                   tracker)
+            for frame, result in frames:
                 seen.append(result)
                 if on_frame:
                     on_frame(frame, result)
@@ -70,7 +78,8 @@ class VideoJob:
             self.error = exc
             yield failed(self.name, str(exc))
             return
-        self.persons = people(seen, self.info.fps)
+        self.cuts = list(tracker.cuts)
+        self.persons = people(seen, self.info.fps, self.same_person, self.cuts)
         if not any(r.faces for r in seen):
             yield no_face(self.name, (seen[0].width, seen[0].height))
 
@@ -120,8 +129,9 @@ class BatchRunner:
         max_frames: int | None = None,
         progress: bool = True,
         workers: int | None = None,
+        same_person: float = SAME_PERSON,
     ):
-        self.estimator, self.writer = estimator, writer
+        self.estimator, self.writer, self.same_person = estimator, writer, same_person
         self.annotate_dir = Path(annotate_dir) if annotate_dir else None
         self.every, self.max_frames, self.progress = every, max_frames, progress
         self.workers = workers or os.cpu_count() or 1
@@ -159,14 +169,11 @@ class BatchRunner:
             self._report(item, by_source[str(item.path)])
 
     def _video(self, item: Input, bar: tqdm) -> None:
-        job, writer = VideoJob(self.estimator, item.path, str(item.path), self.every, self.max_frames), None
+        annotated = self._target(item, None, ".annotated.mp4") if self.annotate_dir else None
+        job = VideoJob(self.estimator, item.path, str(item.path), self.every, self.max_frames, annotated,
+                       self.same_person)
 
         def on_frame(frame, result):
-            nonlocal writer
-            if self.annotate_dir:
-                if writer is None:
-                    writer = VideoWriter(self._target(item, None, ".annotated.mp4"), job.info.fps / self.every)
-                writer.write(annotate(frame, result.faces))
             self.summary.frames += 1
             bar.set_postfix_str(f"{item.path.name} frame {result.frame + 1}/{job.info.frames}")
 
@@ -174,8 +181,6 @@ class BatchRunner:
         for result in job.results(on_frame):
             self.writer.write(result)
             written.append(result)
-        if writer:
-            writer.close()
         self.people += job.persons
         self._report(item, written, written=True)
 

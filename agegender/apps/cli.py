@@ -9,6 +9,7 @@ import logging
 import sys
 
 from ..inference.estimator import Estimator
+from ..inference.tracking import SAME_PERSON
 from ..paths import MODEL_SPEC, MODELS, data_root, imagenet_weights
 from .commands import combine_command, evaluate_command, export_command, finalize_command, teach_command, train_command
 from .options import add_estimator_arguments, estimator_options
@@ -37,16 +38,15 @@ def _predict(args) -> int:
     stream = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
     try:
-        runner = BatchRunner(
-            estimator, RowWriter(stream, fmt), args.annotate, args.every, args.max_frames, not args.no_progress
-        )
+        runner = BatchRunner(estimator, RowWriter(stream, fmt), args.annotate, args.every, args.max_frames,
+                             not args.no_progress, same_person=args.same_person)
         summary = runner.run(inputs)
     finally:
         if args.out:
             stream.close()
     if args.per_person:
         with open(args.per_person, "w", newline="", encoding="utf-8") as fh:
-            write_people(fh, runner.people)
+            write_people(fh, [person.to_dict() for person in runner.people])
     print(summary.line(), file=sys.stderr)
     return 0 if summary.ok + summary.no_face else 1
 
@@ -65,7 +65,11 @@ def _add_predict(sub) -> None:
                    "parquet with --engine ray, else jsonl)")
     r.add_argument("--annotate", metavar="DIR", help="also write annotated images (.jpg) and videos (.mp4) here, "
                    "named after each input's relative path with its extension kept")
-    r.add_argument("--per-person", metavar="FILE", help="videos: one CSV row per person (track) with a robust age")
+    r.add_argument("--per-person", metavar="FILE", help="videos: one CSV row per person (their tracks joined by how "
+                   "their faces look) with a robust age and a gender vote")
+    r.add_argument("--same-person", type=float, default=SAME_PERSON, metavar="DIST",
+                   help=f"videos: faces whose descriptors are closer than this are one person; lower is stricter "
+                   f"(default {SAME_PERSON})")
     r.add_argument("--every", type=int, default=1, metavar="N", help="videos: analyse every Nth frame (default 1)")
     r.add_argument("--max-frames", type=int, help="videos: stop after this many analysed frames")
     add_estimator_arguments(r)

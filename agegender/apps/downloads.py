@@ -23,9 +23,9 @@ def rows_csv(results: list[ImageResult]) -> str:
 
 
 def people_csv(persons) -> str:
-    """One row per person (track) of a video, as `predict --per-person` writes them."""
+    """One row per person of a video, as `predict --per-person` writes them."""
     buf = io.StringIO()
-    write_people(buf, persons)
+    write_people(buf, [person.to_dict() for person in persons])
     return buf.getvalue()
 
 

@@ -8,6 +8,9 @@ at a lower priority than the media threads, so decoding and encoding the stream 
 Live analysis is set for speed (bench/webcam_speed.py): RetinaFace searches a copy of at most `DETECT_SIDE`
 pixels (webcam faces are large; a face 32 px wide in a 640x480 frame is still found), and there is no flip
 test-time augmentation, since the tracker already smooths each face's age and gender over many frames.
+
+The tracker recognises a face it has seen before in the session (by its descriptor), so a person who turns away or
+leaves and comes back keeps their number; `people()` lists everyone seen so far.
 """
 
 import os
@@ -15,6 +18,7 @@ import sys
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 
 import av
 import numpy as np
@@ -22,11 +26,38 @@ import numpy as np
 from ..inference.estimator import Estimator
 from ..inference.render import annotate
 from ..inference.results import Face
+from ..inference.tracking import FaceTracker
 from ..inference.video import VideoAnalyzer
 
 ANALYSIS_NICENESS = 5
 DETECT_SIDE = 320
+REFRESH = 60  # analysed frames between checks of a tracked face's descriptor (about 2 s live; new faces at once)
 SHOWN_WIDTH = 560  # the webcam page shows the video about this wide (three fifths of its main column)
+IN_VIEW_GAP = 1.0  # seconds between two sightings that still count as one stretch in view
+MIN_SIGHTINGS = 3  # analysed frames a face must be in before it is listed as a person
+
+
+@dataclass
+class Seen:
+    """A person seen this session: their latest face, a crop of their largest sighting, and the seconds they were
+    in view (`seconds`) and since they were first seen (`first`, time.monotonic)."""
+
+    number: int
+    face: Face
+    thumbnail: np.ndarray
+    first: float
+    last: float
+    seconds: float = 0.0
+    sightings: int = 1
+
+
+def _crop(image: np.ndarray, face: Face) -> np.ndarray:
+    """The face's box with a margin, as a copy."""
+    x1, y1, x2, y2 = face.box
+    margin = 0.3 * (x2 - x1)
+    h, w = image.shape[:2]
+    top, left = int(max(0, y1 - margin)), int(max(0, x1 - margin))
+    return image[top : int(min(h, y2 + margin)), left : int(min(w, x2 + margin))].copy()
 
 
 def live_estimator(estimator: Estimator) -> Estimator:
@@ -51,7 +82,7 @@ class LiveAnnotator:
 
     def _reset(self) -> None:
         """A new session: a fresh tracker (numbers from 1 again) and counters from zero."""
-        self.analyzer = VideoAnalyzer(self.estimator)
+        self.analyzer = VideoAnalyzer(self.estimator, FaceTracker(refresh=REFRESH, threads=self.estimator.threads))
         self._times.clear()
         self.frames = 0  # frames analysed
         self.received = 0  # frames the stream delivered
@@ -60,6 +91,7 @@ class LiveAnnotator:
         self.tracks: set[int] = set()  # track ids seen this session
         self.faces: list[Face] = []
         self.error: str | None = None
+        self._seen: dict[int, Seen] = {}
 
     def process(self, image: np.ndarray) -> np.ndarray:
         """Analyse one RGB frame now (tracking and smoothing) and return it annotated, with the analysis rate."""
@@ -76,7 +108,26 @@ class LiveAnnotator:
             self.first_analysed = self.first_analysed or self._times[-1]
             self.faces = result.faces
             self.tracks |= {f.track_id for f in result.faces if f.track_id is not None}
+            self._remember(image, result.faces)
         return result.faces
+
+    def _remember(self, image: np.ndarray, faces: list[Face]) -> None:
+        now = time.monotonic()
+        for face in faces:
+            seen = self._seen.get(face.track_id)
+            if seen is None:
+                self._seen[face.track_id] = Seen(face.track_id, face, _crop(image, face), now, now)
+                continue
+            if now - seen.last <= IN_VIEW_GAP:
+                seen.seconds += now - seen.last
+            if face.width > seen.face.width:
+                seen.thumbnail = _crop(image, face)
+            seen.face, seen.last, seen.sightings = face, now, seen.sightings + 1
+
+    def people(self) -> list[Seen]:
+        """Everyone seen so far this session (in at least MIN_SIGHTINGS analysed frames), by number."""
+        with self._lock:
+            return [s for _, s in sorted(self._seen.items()) if s.sightings >= MIN_SIGHTINGS]
 
     def _run(self) -> None:
         if sys.platform == "linux":

@@ -3,7 +3,7 @@
 import csv
 import json
 
-from ..inference.people import PERSON_FIELDS, Person
+from ..inference.people import PERSON_FIELDS
 from ..inference.results import ImageResult
 from .schema import BOX_COLUMNS, CSV_COLUMNS
 
@@ -39,9 +39,9 @@ class RowWriter:
         self.write_rows(result.rows())
 
 
-def write_people(stream, persons: list[Person]) -> None:
-    """One CSV row per person (track) of the videos analysed."""
+def write_people(stream, rows: list[dict]) -> None:
+    """One CSV row per person of the videos analysed, from their `Person.to_dict()` rows."""
     writer = csv.DictWriter(stream, list(PERSON_FIELDS))
     writer.writeheader()
-    for person in persons:
-        writer.writerow({**person.to_dict(), "best_box": json.dumps(person.to_dict()["best_box"])})
+    for row in rows:
+        writer.writerow({**row, "tracks": json.dumps(row["tracks"]), "best_box": json.dumps(row["best_box"])})

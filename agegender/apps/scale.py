@@ -4,10 +4,11 @@ Files are read with Ray's `read_binary_files` (local paths as the command line e
 and object-store URIs that pyarrow's filesystems understand), and analysed in batches by a pool of actors that
 each hold one Estimator (model and detector loaded once per actor). Images of a batch share one model call;
 each video goes whole to one actor, which analyses it in frame batches with one tracker, so track ids are per
-video. A bad file becomes its error row, never a failed job. Rows are written as Parquet (default) or JSON
-lines, with the command line's schema.
+video, and joins its tracks into people. A bad file becomes its error row, never a failed job. Rows are written
+as Parquet (default) or JSON lines, with the command line's schema; people (`--per-person`) as its CSV.
 """
 
+import json
 import logging
 import os
 import sys
@@ -37,30 +38,38 @@ def arrow_type(kind) -> pa.DataType:
 
 
 SCHEMA = pa.schema([(key, arrow_type(kind)) for key, kind in ROW_TYPES.items()])
+PEOPLE = "people"  # carries a video's people (JSON) on its first row from the actors, dropped from the rows
+
+
+def _with_people(rows: list[dict], persons: list) -> list[dict]:
+    if rows:
+        rows[0][PEOPLE] = json.dumps([person.to_dict() for person in persons])
+    return rows
 
 
 class Analyzer:
     """The actor: one Estimator, called on batches of (path, bytes) rows; returns their result rows."""
 
-    def __init__(self, options: dict, names: dict, every: int, max_frames: int | None, threads: int):
+    def __init__(self, options: dict, names: dict, every: int, max_frames: int | None, threads: int,
+                 same_person: float):
         from ..inference.estimator import Estimator
 
         self.estimator = Estimator(**options, threads=threads)
-        self.names, self.every, self.max_frames = names, every, max_frames
+        self.names, self.every, self.max_frames, self.same_person = names, every, max_frames, same_person
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows, images = [], []
         for path, data in zip(batch["path"].to_pylist(), batch["bytes"].to_pylist(), strict=True):
             name = self.names.get(path, path)
             if Input(Path(name), Path(name)).is_video:
-                job = VideoJob(self.estimator, data, name, self.every, self.max_frames)
-                rows += [row for result in job.results() for row in result.rows()]
+                job = VideoJob(self.estimator, data, name, self.every, self.max_frames, same_person=self.same_person)
+                rows += _with_people([row for result in job.results() for row in result.rows()], job.persons)
             else:
                 images.append((name, data))
         if images:
             names, datas = zip(*images, strict=True)
             rows += [row for r in self.estimator.analyze_batch(list(datas), sources=list(names)) for row in r.rows()]
-        return pa.Table.from_pylist(rows, schema=SCHEMA)
+        return pa.Table.from_pylist(rows, schema=SCHEMA.append(pa.field(PEOPLE, pa.string())))
 
 
 def _resolved(path: str) -> str:
@@ -99,6 +108,7 @@ def run_ray(inputs: list[Input], args) -> int:
                 "every": args.every,
                 "max_frames": args.max_frames,
                 "threads": threads,
+                "same_person": args.same_person,
             },
             batch_size=16,
             batch_format="pyarrow",
@@ -106,16 +116,30 @@ def run_ray(inputs: list[Input], args) -> int:
             num_cpus=cpus_per_actor,
             num_gpus=args.gpus_per_actor or None,
         )
+        if args.per_person:
+            rows = rows.materialize()  # analysed once, for the rows and the people
+        face_rows = rows.drop_columns([PEOPLE])
         if fmt == "parquet":
-            rows.write_parquet(args.out)
+            face_rows.write_parquet(args.out)
         else:
-            rows.write_json(args.out)
+            face_rows.write_json(args.out)
+        if args.per_person:
+            _write_people(args.per_person, rows)
         seconds = time.perf_counter() - started
         print(summary_line(read_rows(args.out), len(inputs), seconds), file=sys.stderr)
     finally:
         if started_here:
             ray.shutdown()
     return 0
+
+
+def _write_people(path: str, rows) -> None:
+    from .rows import write_people
+
+    found = [json.loads(text) for batch in rows.select_columns([PEOPLE]).iter_batches(batch_format="pyarrow")
+             for text in batch[PEOPLE].to_pylist() if text]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        write_people(fh, [person for persons in found for person in persons])
 
 
 def _pool(args, total_cpus: int, local: bool) -> tuple[int, float, int]:

@@ -7,13 +7,13 @@ CSV columns (`rows.py`), the Ray job's Arrow schema (`scale.py`) and the service
 from types import NoneType, UnionType
 from typing import Literal, Union, get_args, get_origin, get_type_hints
 
-from ..inference.people import Person
-from ..inference.results import STATUSES, Face, ImageResult, failed
+from ..inference.people import PERSON_FIELDS, Person
+from ..inference.results import FACE_FIELDS, STATUSES, Face, ImageResult, failed
 
 # The image's row fields named otherwise than its attributes.
 _RENAMED = {"file": "source", "image_width": "width", "image_height": "height"}
 _IMAGE_HINTS = {**get_type_hints(ImageResult), "status": Literal[STATUSES]}
-FACE_TYPES: dict[str, type] = get_type_hints(Face)
+FACE_TYPES: dict[str, type] = {k: v for k, v in get_type_hints(Face).items() if k in FACE_FIELDS}  # not descriptor
 ROW_KEYS = tuple(failed("", "").rows()[0])  # a row without a face has every key, with empty face fields
 IMAGE_TYPES: dict[str, type] = {
     key: _IMAGE_HINTS[_RENAMED.get(key, key)] for key in ROW_KEYS if key not in FACE_TYPES and key != "face"
@@ -22,7 +22,7 @@ _FACE_NUMBER = int | None  # the face's number in its image; empty in a row with
 ROW_TYPES: dict[str, type] = {
     key: FACE_TYPES[key] | None if key in FACE_TYPES else IMAGE_TYPES.get(key, _FACE_NUMBER) for key in ROW_KEYS
 }
-PERSON_TYPES: dict[str, type] = get_type_hints(Person)
+PERSON_TYPES: dict[str, type] = {k: v for k, v in get_type_hints(Person).items() if k in PERSON_FIELDS}
 BOX_COLUMNS = ("x1", "y1", "x2", "y2")
 # CSV: who first, then the face's figures and the image's size, then the long or rare fields; the box as 4 columns.
 _CSV_FIRST, _CSV_LAST = ("file", "frame", "face", "track_id"), ("landmarks", "status", "error")

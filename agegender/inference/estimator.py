@@ -15,6 +15,7 @@ from .detect import DEFAULT_DETECTOR, Detections, get_detector
 from .networks import NETWORKS, concat_crops
 from .results import Face, ImageResult, build, failed
 from .spec import ModelSpec
+from .tracking import Look
 
 
 class Estimator:
@@ -188,7 +189,8 @@ class Estimator:
                     found = self.detect(picture.pixels)
                     crops.append(self.crop(picture.pixels, found))
                     number = frame if picture.frame is None else picture.frame
-                    items.append(_Item(source, number, picture.size, picture.scale, found))
+                    look = tracker.look(picture.pixels, found, number) if tracker else None  # a cut? faces to describe
+                    items.append(_Item(source, number, picture.size, picture.scale, found, look=look))
                     if keep is not None:
                         keep.append(_for_drawing(picture, self.detector.max_side))
             except ImageError as exc:
@@ -205,11 +207,9 @@ class Estimator:
                 continue
             part = out[start : start + len(item.found)]
             start += len(item.found)
-            tracks = None
-            if tracker is not None:
-                part, *tracks = tracker.update(item.found, part, (item.size[0] * item.scale, item.size[1] * item.scale))
-                part = self._told(part)
-            results.append(build(item.source, item.size, item.scale, item.found, part, item.frame, tracks))
+            if item.look is not None:  # tracking, between the networks and the result (genders told once smoothed)
+                part = self._told(tracker.follow(item.found, part, item.look))
+            results.append(build(item.source, item.size, item.scale, item.found, part, item.frame))
         return results
 
 
@@ -223,6 +223,7 @@ class _Item:
     scale: float = 1.0
     found: Detections | None = None
     error: str | None = None
+    look: Look | None = None
 
 
 def _for_drawing(picture: Picture, max_side: int | None) -> Picture:

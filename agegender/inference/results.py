@@ -15,7 +15,8 @@ STATUSES = ("ok", "no_face", "error")
 
 @dataclass
 class Face:
-    """One face: where it is, how sure the detector was, and the age and gender estimates."""
+    """One face: where it is, how sure the detector was, and the age and gender estimates; in a video, its track
+    and, where it was computed, its descriptor (not part of the rows)."""
 
     box: tuple[float, float, float, float]
     landmarks: list[tuple[float, float]]
@@ -28,6 +29,7 @@ class Face:
     gender: str
     gender_probability: float
     track_id: int | None = None
+    descriptor: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def width(self) -> float:
@@ -49,7 +51,7 @@ class Face:
         return row
 
 
-FACE_FIELDS = tuple(Face.__dataclass_fields__)
+FACE_FIELDS = tuple(name for name in Face.__dataclass_fields__ if name != "descriptor")
 
 
 @dataclass
@@ -108,20 +110,20 @@ def no_face(source: str, size: tuple[int, int], frame: int | None = None) -> Ima
     return ImageResult(source, int(size[0]), int(size[1]), [], frame)
 
 
-def build(
-    source: str, size: tuple[int, int], scale: float, found: Detections, out: ModelOutput, frame=None, tracks=None
-) -> ImageResult:
+def build(source: str, size: tuple[int, int], scale: float, found: Detections, out: ModelOutput, frame=None):
     """The result for one image from its detections and the model's rows for them (same order).
 
     Faces are numbered left to right; boxes and landmarks found on a copy decoded at `scale` are given in the
-    original image's pixels. `tracks`, from a tracker, is each face's (track id, gender to show: True = female);
-    otherwise gender is P(female) >= 0.5. A gender the model does not tell (`out.gender_known`) is "unknown". The
-    probability given is always that of the likelier gender (the one shown, when one is).
+    original image's pixels. Columns a tracker added (`FaceTracker.update`: `track_id`, `female` the gender to
+    show, `descriptor`) give each face its track, gender and descriptor; otherwise gender is P(female) >= 0.5. A
+    gender the model does not tell (`out.gender_known`) is "unknown". The probability given is always that of the
+    likelier gender (the one shown, when one is).
     """
     order = np.argsort(found.boxes[:, 0], kind="stable")
     found, out = found[order], out[order]
-    track_ids, female = ([None] * len(found), out.p_female >= 0.5) if tracks is None else (
-        tracks[0][order], tracks[1][order])
+    track_ids = out.data.get("track_id", [None] * len(found))
+    female = out.data.get("female", out.p_female >= 0.5)
+    descriptors = out.data.get("descriptor", np.full((len(found), 1), np.nan))
     faces = []
     for i in range(len(found)):
         p_female = float(out.p_female[i])
@@ -138,6 +140,7 @@ def build(
                 gender=GENDER_LABELS[int(female[i])] if out.gender_known[i] else UNKNOWN,
                 gender_probability=p_female if female[i] else 1.0 - p_female,
                 track_id=None if track_ids[i] is None else int(track_ids[i]),
+                descriptor=None if np.isnan(descriptors[i, 0]) else descriptors[i].astype(np.float32),
             )
         )
     return ImageResult(source, int(size[0]), int(size[1]), faces, frame)

@@ -4,12 +4,14 @@ frames with face tracking. Decoding and encoding are FFmpeg's, through PyAV, wit
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
 from .decode import file_problem
+from .render import annotate
 from .results import ImageResult
 from .tracking import FaceTracker
 
@@ -27,13 +29,15 @@ class VideoError(ValueError):
 
 @dataclass
 class VideoInfo:
-    """What a video's header says: frame rate, frame count (0 if unknown), size and duration in seconds."""
+    """What a video's header says: frame rate, frame count (0 if unknown), size and duration in seconds, and the
+    frame rate as the fraction it is (30000/1001 for "29.97")."""
 
     fps: float
     frames: int
     width: int
     height: int
     seconds: float
+    rate: Fraction = Fraction(25)
 
 
 def _name(src, name: str = "") -> str:
@@ -75,49 +79,64 @@ def video_info(src, name: str = "") -> VideoInfo:
     """The header figures of a video (path or bytes); VideoError, worded with `name`, if it cannot be opened."""
     container, stream = _open(src, name)
     with container:
-        fps = float(stream.average_rate or stream.guessed_rate or 25.0)
+        rate = Fraction(stream.average_rate or stream.guessed_rate or 25)
+        fps = float(rate)
         if stream.duration:
             seconds = float(stream.duration * stream.time_base)
         else:
             seconds = float(container.duration or 0) / 1e6
         frames = int(stream.frames or round(seconds * fps))
-        return VideoInfo(fps, frames, stream.codec_context.width, stream.codec_context.height, seconds)
+        return VideoInfo(fps, frames, stream.codec_context.width, stream.codec_context.height, seconds, rate)
+
+
+def _decoded(src, name: str = "") -> Iterator[tuple[int, av.VideoFrame]]:
+    """(frame index, decoded frame) for every frame of a video path or bytes.
+
+    VideoError if not even the first frame decodes; a video damaged later ends before the damage.
+    """
+    container, stream = _open(src, name)
+    decoded = 0
+    try:
+        for index, frame in enumerate(container.decode(stream)):
+            decoded += 1
+            yield index, frame
+    except (av.FFmpegError, OSError) as exc:
+        if decoded == 0:
+            message = f"no frame could be decoded (corrupt or truncated video: {_reason(exc)})"
+            raise VideoError(_name(src, name), message) from None
+    finally:
+        container.close()
+    if decoded == 0:
+        raise VideoError(_name(src, name), "no frame could be decoded (corrupt or truncated video)")
 
 
 def read_frames(
     src, every: int = 1, max_frames: int | None = None, name: str = ""
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """(frame index, RGB frame) for every `every`-th frame of a video path or bytes.
+    """(frame index, RGB frame) for every `every`-th frame of a video path or bytes, at most `max_frames` of them.
 
     VideoError if not even the first frame decodes; a video truncated later yields the frames before the damage.
     """
-    container, stream = _open(src, name)
     yielded = 0
-    try:
-        for index, frame in enumerate(container.decode(stream)):
-            if max_frames is not None and yielded >= max_frames:
-                break
-            if index % every == 0:
-                yield index, frame.to_ndarray(format="rgb24")
-                yielded += 1
-    except (av.FFmpegError, OSError) as exc:
-        if yielded == 0:
-            message = f"no frame could be decoded (corrupt or truncated video: {_reason(exc)})"
-            raise VideoError(_name(src, name), message) from None
-    finally:
-        container.close()
-    if yielded == 0:
-        raise VideoError(_name(src, name), "no frame could be decoded (corrupt or truncated video)")
+    for index, frame in _decoded(src, name):
+        if max_frames is not None and yielded >= max_frames:
+            break
+        if index % every == 0:
+            yield index, frame.to_ndarray(format="rgb24")
+            yielded += 1
 
 
 class VideoWriter:
     """Writes RGB frames as H.264 in MP4 (yuv420p, even sizes), which browsers play, to a path or a BytesIO.
 
-    Files get their index first (`faststart`), so they play while still loading; cameras write it last.
+    Frames follow one another at `fps` exactly (a float such as 29.97 is taken as the nearest fraction with a
+    denominator up to 1001: 30000/1001). Files get their index first (`faststart`), so they play while still
+    loading; cameras write it last.
     """
 
-    def __init__(self, target, fps: float, faststart: bool = True):
-        self.target, self.fps, self.faststart = target, fps, faststart
+    def __init__(self, target, fps: float | Fraction, faststart: bool = True):
+        self.target, self.faststart = target, faststart
+        self.rate = Fraction(fps).limit_denominator(1001)
         self._container = self._stream = None
 
     def write(self, frame: np.ndarray) -> None:
@@ -126,7 +145,7 @@ class VideoWriter:
             on_disk = isinstance(self.target, str | Path)
             options = {"movflags": "+faststart"} if on_disk and self.faststart else {}  # it reopens the file by name
             self._container = av.open(str(self.target) if on_disk else self.target, "w", format="mp4", options=options)
-            self._stream = self._container.add_stream("libx264", rate=max(1, round(self.fps)))
+            self._stream = self._container.add_stream("libx264", rate=self.rate)
             self._stream.width, self._stream.height, self._stream.pix_fmt = w, h, "yuv420p"
             self._stream.options = {"preset": "veryfast", "crf": "23"}
         image = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:h, :w]), format="rgb24")
@@ -148,11 +167,11 @@ class VideoWriter:
 
 
 class VideoAnalyzer:
-    """Runs an Estimator over consecutive frames, keeping face ids and smoothing their estimates."""
+    """Runs an Estimator over consecutive frames with one tracker: face ids kept, estimates smoothed."""
 
     def __init__(self, estimator, tracker: FaceTracker | None = None):
         self.estimator = estimator
-        self.tracker = tracker or FaceTracker()
+        self.tracker = tracker or FaceTracker(threads=estimator.threads)
 
     def process(self, frames: list[np.ndarray], indices: list[int], source: str = "") -> list[ImageResult]:
         """Results for consecutive RGB frames; all their faces go through the model as one batch."""
@@ -160,20 +179,59 @@ class VideoAnalyzer:
             frames, sources=[source] * len(frames), frames=indices, tracker=self.tracker, errors="raise"
         )
 
-    def run(
-        self, src, source: str, every: int = 1, max_frames: int | None = None, chunk: int = 8
-    ) -> Iterator[tuple[np.ndarray, ImageResult]]:
-        """(frame, result) for every `every`-th frame of a video (path or bytes), analysed `chunk` frames at a time."""
-        pending: list[tuple[int, np.ndarray]] = []
-        for index, frame in read_frames(src, every, max_frames, source):
-            pending.append((index, frame))
-            if len(pending) == chunk:
-                yield from self._flush(pending, source)
-        if pending:
-            yield from self._flush(pending, source)
 
-    def _flush(self, pending: list, source: str) -> Iterator[tuple[np.ndarray, ImageResult]]:
-        frames = [frame for _, frame in pending]
-        results = self.process(frames, [index for index, _ in pending], source)
-        pending.clear()
-        yield from zip(frames, results, strict=True)
+def analyze_video(
+    estimator, src, name: str = "", every: int = 1, max_frames: int | None = None, annotated=None,
+    tracker: FaceTracker | None = None, chunk: int = 8,
+) -> Iterator[tuple[np.ndarray, ImageResult]]:
+    """(RGB frame, result) for every `every`-th frame of a video (path or bytes), tracked, `chunk` frames to a
+    model batch: the one way a video is analysed. VideoError if the video cannot be read.
+
+    With `annotated` (a path or a binary file object), it also writes the annotated video there: every frame of
+    the source, at the source's frame rate, each with the faces of the last frame analysed, so it lasts as long as
+    the source (up to the last frame analysed, with `max_frames`). `tracker` (default: a new one) keeps the tracks
+    and the scene cuts found.
+    """
+    analyzer = VideoAnalyzer(estimator, tracker)
+    rate = video_info(src, name).rate if annotated is not None else None
+    writer = VideoWriter(annotated, rate) if annotated is not None else None
+    pending: list[tuple[int, np.ndarray]] = []
+    held: list[av.VideoFrame | np.ndarray] = []  # frames to write once the frames before them are analysed
+    faces: list = []
+    try:
+        for index, frame in _decoded(src, name):
+            if index % every == 0:
+                if max_frames is not None and index // every >= max_frames:
+                    break
+                pending.append((index, frame.to_ndarray(format="rgb24")))
+                held.append(pending[-1][1])
+            elif writer is not None:
+                held.append(frame)
+                if not pending:
+                    faces = _write(writer, held, [], faces)
+            if len(pending) == chunk:
+                results = analyzer.process([f for _, f in pending], [i for i, _ in pending], name)
+                faces = _write(writer, held, results, faces)
+                yield from zip([f for _, f in pending], results, strict=True)
+                pending.clear()
+        if pending:
+            results = analyzer.process([f for _, f in pending], [i for i, _ in pending], name)
+            faces = _write(writer, held, results, faces)
+            yield from zip([f for _, f in pending], results, strict=True)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _write(writer: VideoWriter | None, held: list, results: list[ImageResult], faces: list) -> list:
+    """Write the held frames: an analysed one (an array) with its faces, the others with the last analysed
+    faces; returns the faces to carry on with."""
+    results = iter(results)
+    for frame in held:
+        if isinstance(frame, np.ndarray):
+            faces = next(results).faces
+        if writer is not None:
+            image = frame if isinstance(frame, np.ndarray) else frame.to_ndarray(format="rgb24")
+            writer.write(annotate(image, faces))
+    held.clear()
+    return faces

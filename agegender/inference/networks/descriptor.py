@@ -1,0 +1,68 @@
+"""The face descriptor: dlib's face recognition ResNet (public domain), converted to ONNX by
+tools/convert_dlib_descriptor.py. A 128-d vector per face; two faces of one person lie closer than about 0.6.
+
+It reads dlib's 150 px chip with padding 0.25. `TEMPLATE` is where RetinaFace's 5 landmarks fall on that chip:
+`cc0.CC0_TEMPLATE` (measured on dlib's chip with padding 0.2) moved to padding 0.25 by dlib's own rule (a point
+`p` of its unpadded unit chip lies at `(padding + p) / (1 + 2 padding)`); tools/verify_dlib_descriptor.py measures it
+again on this chip and compares the whole path with dlib's.
+"""
+
+from functools import lru_cache
+
+import numpy as np
+
+from ...paths import MODELS
+from ..detect import Detections
+from ..onnx import session
+from . import Network
+from .cc0 import CC0_TEMPLATE, dlib_chips, template_for
+
+DESCRIPTOR_FILE = MODELS / "dlib_face_descriptor.onnx"
+SIZE, PADDING, CC0_PADDING = 150, 0.25, 0.2
+DLIB_5 = np.array(  # dlib's get_face_chip_details: its 5-point shape on the unpadded unit chip
+    [[0.8595674595992, 0.2134981538014], [0.6460604764104, 0.2289674387677], [0.1205750620789, 0.2137274526848],
+     [0.3340850613712, 0.2290642403242], [0.4901123135679, 0.6277975316475]]
+)
+
+
+def repadded(template: np.ndarray, padding: float = PADDING, was: float = CC0_PADDING) -> np.ndarray:
+    """A template on dlib's unit chip with padding `was`, moved to the chip with `padding`."""
+    return (np.asarray(template) * (1 + 2 * was) - was + padding) / (1 + 2 * padding)
+
+
+TEMPLATE = repadded(CC0_TEMPLATE)
+
+
+class Descriptor(Network):
+    """128-d face descriptors (column `descriptor`, float32), compared by Euclidean distance."""
+
+    name = "descriptor"
+
+    def __init__(self, model_path=DESCRIPTOR_FILE, threads: int = 0):
+        self.session = session(model_path, threads=threads)
+
+    def crop(self, image: np.ndarray, found: Detections) -> dict[str, np.ndarray]:
+        return {"chips": dlib_chips(image, found.landmarks, SIZE, repadded(template_for(found.detector)))}
+
+    def predict(self, crops: dict, flip: bool = False) -> dict[str, np.ndarray]:
+        """Descriptors of the chips (the network is used as dlib uses it: no mirror images)."""
+        chips = crops["chips"]
+        if not len(chips):
+            return {"descriptor": np.zeros((0, 128), np.float32)}
+        return {"descriptor": self.session.run(None, {"chips": np.ascontiguousarray(chips)})[0]}
+
+
+@lru_cache(maxsize=4)
+def shared_descriptor(threads: int = 0) -> Descriptor:
+    """The descriptor network of this process for a thread count, loaded when first needed."""
+    return Descriptor(threads=threads)
+
+
+def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances [N, M] between descriptors a [N, 128] and b [M, 128]."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    squared = (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T
+    return np.sqrt(np.maximum(squared, 0.0))
+
+
+__all__ = ["DLIB_5", "Descriptor", "PADDING", "TEMPLATE", "distances", "shared_descriptor"]
