@@ -115,7 +115,10 @@ def test_exif_rotated(estimator, hopper_face):
     faces = estimator.analyze(_saved(rotated, "JPEG", exif=exif, quality=95))
     assert len(faces) == 1
     assert read_image(_saved(rotated, "JPEG", exif=exif)).shape == read_image(HOPPER).shape
-    assert abs(faces[0].age - hopper_face.age) < 3 and faces[0].gender == hopper_face.gender
+    assert abs(faces[0].age - hopper_face.age) < 3
+    assert abs(faces[0].gender_probability - hopper_face.gender_probability) < 0.06
+    told = estimator.with_options(abstain=False)  # the same leaning, wherever the abstention band's edge falls
+    assert told.analyze(_saved(rotated, "JPEG", exif=exif, quality=95))[0].gender == told.analyze(HOPPER)[0].gender
 
 
 @pytest.mark.parametrize("mode", ["L", "RGBA", "I;16"])
