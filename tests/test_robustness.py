@@ -11,7 +11,7 @@ from PIL import Image
 
 from agegender.paths import REPO
 from agegender.training.degrade import SUITE, greyscale, tone
-from tests.conftest import KNOWN, SAMPLES
+from tests.conftest import KNOWN, MISSED_TODAY, SAMPLES
 
 PORTRAITS = ["astronaut_eileen_collins.png", "grace_hopper.jpg", "obama_official_portrait.jpg",
              "biden_official_portrait.jpg"]
@@ -38,13 +38,10 @@ def _variants(image: np.ndarray) -> dict[str, np.ndarray]:
             "dark (x0.5)": tone(image, gain=0.5), "WebP": np.asarray(Image.open(buf).convert("RGB"))}
 
 
-FLIPS_TODAY = {"astronaut_eileen_collins.png", "grace_hopper.jpg"}  # model 0.1.0: issue 10's model v2 must fix them
-
-
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="model 0.1.0 flips this woman's gender under "
-                                              "re-encoding (issue 10)")) if n in FLIPS_TODAY else n for n in PORTRAITS],
+    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=MISSED_TODAY[n])) if n in MISSED_TODAY else n
+     for n in PORTRAITS],
 )
 def test_plain_reencodings_keep_the_gender(estimator, name):
     image = np.asarray(Image.open(SAMPLES / name).convert("RGB"))
