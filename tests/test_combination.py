@@ -115,6 +115,9 @@ def test_unknown_gender_in_every_output(tmp_path):
         assert run.returncode == 0, run.stderr
         rows = list(csv.DictReader(open(out))) if fmt == "csv" else [json.loads(x) for x in open(out)]
         assert [r["gender"] for r in rows] == ["unknown"]
+    out = tmp_path / "told.csv"
+    assert run_cli("predict", HOPPER, "--model", spec, "--out", out, "--no-abstain").returncode == 0
+    assert [r["gender"] for r in csv.DictReader(open(out))] in (["male"], ["female"])
 
 
 def test_our_network_alone_is_a_serving(estimator):

@@ -15,7 +15,7 @@ def _detector_help() -> str:
 
 
 def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
-    """--min-face, --threshold, --detector, --flip, --max-pixels, --model and --serving."""
+    """--min-face, --threshold, --detector, --flip, --max-pixels, --model, --serving and --abstain."""
     parser.add_argument("--min-face", type=float, default=Estimator.MIN_FACE, metavar="PX",
                         help=f"ignore faces narrower than this (default {Estimator.MIN_FACE:g})")
     parser.add_argument("--threshold", type=float, help=_detector_help())
@@ -30,6 +30,9 @@ def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
     parser.add_argument("--serving", choices=["combined", "ours"], help="combined: our network and the CC0 networks "
                         "through the fitted combiner (the default); ours: our network alone (faster)")
+    parser.add_argument("--abstain", action=argparse.BooleanOptionalAction, default=True,
+                        help="say gender 'unknown' where the model cannot tell (default); --no-abstain always names "
+                        "the likelier gender")
 
 
 def estimator_options(args) -> dict:
@@ -42,4 +45,5 @@ def estimator_options(args) -> dict:
         "flip": args.flip,
         "max_pixels": int(args.max_pixels * 1e6),
         "serving": args.serving,
+        "abstain": args.abstain,
     }
