@@ -14,11 +14,12 @@ st.markdown(
 info = ui.model_info()
 metrics, spec = info["metrics"], info["spec"]
 st.subheader("Loaded model")
-cols = st.columns(4)
-cols[0].metric("Model version", spec.get("version", "?"))
-cols[1].metric("Age error (MAE)", f"{metrics['age_mae']:.2f} years")
-cols[2].metric("Gender accuracy", f"{metrics['gender_accuracy']:.1%}")
-cols[3].metric("Test faces", f"{metrics['n']:,}")
+ui.metric_row({
+    "Model version": spec.get("version", "?"),
+    "Age error (MAE)": f"{metrics['age_mae']:.2f} years",
+    "Gender accuracy": f"{metrics['gender_accuracy']:.1%}",
+    "Test faces": f"{metrics['n']:,}",
+})
 st.caption(
     f"Networks: {', '.join(spec['networks'])}, combined ({', '.join(spec['combiners'])} servings), served on "
     f"onnxruntime; measured on the UTKFace test split (aligned face chips). Package {agegender.__version__}."

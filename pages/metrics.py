@@ -115,12 +115,14 @@ if "scorecard" in info:
 
 st.header("UTKFace test split: aligned face chips")
 st.caption(f"{m['n']:,} aligned face chips of the fixed UTKFace test split (never used for training or selection).")
-cols = st.columns(5)
-cols[0].metric("Age MAE", f"{m['age_mae']:.2f} y")
-cols[1].metric("Within 5 years", f"{m['age_cs5']:.1%}")
-cols[2].metric("Gender accuracy", f"{m['gender_accuracy']:.1%}")
-cols[3].metric("90% interval coverage", f"{m['interval90_coverage']:.1%}")
-cols[4].metric("Gender calibration error", f"{m['gender_ece']:.3f}")
+ui.metric_row({
+    "Age MAE": f"{m['age_mae']:.2f} y",
+    "Within 5 years": f"{m['age_cs5']:.1%}",
+    "Gender right (before abstaining)": f"{m['gender_accuracy']:.1%}",
+    "Genders told": f"{m['gender_coverage']:.1%}",
+    "Right, of those told": f"{m['gender_answered_accuracy']:.1%}",
+    "90% interval coverage": f"{m['interval90_coverage']:.1%}",
+})
 
 keys = ["n", "age_mae", "age_cs5", "gender_accuracy", "interval90_coverage"]
 by_group = frame(m["by_age_group"], keys)
@@ -176,11 +178,12 @@ if "photos" in info or "widerface" in info:
         p = info["photos"]
         st.caption("The UTKFace test images run through the whole pipeline (detection, alignment, model), scoring the "
                    "largest face of each.")
-        cols = st.columns(4)
-        cols[0].metric("Faces found", f"{p['detected_fraction']:.1%}")
-        cols[1].metric("Age MAE", f"{p['age_mae']:.2f} y")
-        cols[2].metric("Gender accuracy", f"{p['gender_accuracy']:.1%}")
-        cols[3].metric("90% interval coverage", f"{p['interval90_coverage']:.1%}")
+        ui.metric_row({
+            "Faces found": f"{p['detected_fraction']:.1%}",
+            "Age MAE": f"{p['age_mae']:.2f} y",
+            "Gender accuracy": f"{p['gender_accuracy']:.1%}",
+            "90% interval coverage": f"{p['interval90_coverage']:.1%}",
+        })
     if "widerface" in info:
         w = info["widerface"]
         st.caption("Crowd photos of WIDER FACE (widerface_dev): gender on the labelled faces the default pipeline "

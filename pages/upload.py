@@ -58,11 +58,12 @@ st.caption(f"Analysis: {len(uploads)} files, {cached} from cache, {elapsed:.2f} 
 
 st.header("Summary")
 failed = [r for r in results if r.status == "error"]
-cols = st.columns(4)
-cols[0].metric("Images", f"{len(results) - len(failed)}")
-cols[1].metric("Faces", f"{sum(len(r.faces) for r in results)}")
-cols[2].metric("Without a face", f"{sum(r.status == 'no_face' for r in results)}")
-cols[3].metric("Unreadable", f"{len(failed)}")
+ui.metric_row({
+    "Images": f"{len(results) - len(failed)}",
+    "Faces": f"{sum(len(r.faces) for r in results)}",
+    "Without a face": f"{sum(r.status == 'no_face' for r in results)}",
+    "Unreadable": f"{len(failed)}",
+})
 for r in failed:
     st.error(ui.problem(r.source, r.error, others=len(uploads) > 1), icon=":material/error:")
 

@@ -39,12 +39,13 @@ if job is None:
     ui.store_analysis(key, job)
 
 info = job.info
-cols = st.columns(5)
-cols[0].metric("People", f"{len(job.persons)}")
-cols[1].metric("Frames analysed", f"{len(job.results):,}")
-cols[2].metric("Scene cuts", f"{len(job.cuts)}")
-cols[3].metric("Duration", f"{info.seconds:.1f} s")
-cols[4].metric("Frame rate", f"{info.fps:.1f} fps")
+ui.metric_row({
+    "People": f"{len(job.persons)}",
+    "Frames analysed": f"{len(job.results):,}",
+    "Scene cuts": f"{len(job.cuts)}",
+    "Duration": f"{info.seconds:.1f} s",
+    "Frame rate": f"{info.fps:.1f} fps",
+})
 
 st.subheader("Annotated video")
 st.video(job.video, format="video/mp4")

@@ -382,6 +382,8 @@ def test_metrics_page_human_labels(page):
     metrics = json.loads((MODELS / "metrics.json").read_text())
     expect(page.locator('[data-testid="stPlotlyChart"]').nth(4)).to_be_visible(timeout=60_000)
     expect(page.get_by_text(f"{metrics['age_mae']:.2f} y").first).to_be_visible()
+    expect(page.get_by_text(f"{metrics['gender_coverage']:.1%}").first).to_be_visible()
+    expect(page.get_by_text("Photos unlike UTKFace")).to_be_visible()
     text = page.locator("section.main, [data-testid='stMain']").first.inner_text()
     for raw in ("age_mae", "val_age_mae_years", "interval90_coverage", "gender_accuracy"):
         assert raw not in text, raw

@@ -59,6 +59,12 @@ def header(title: str, caption: str) -> None:
     st.caption(caption)
 
 
+def metric_row(figures: dict[str, str]) -> None:
+    """One row of `st.metric`s, a column each, in the order given."""
+    for column, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
+        column.metric(label, value)
+
+
 def problem(source: str, error, others: bool = False) -> str:
     """A page's message for an input it could not read, naming the file once; "the other files" only if any.
 
