@@ -25,11 +25,10 @@ from agegender import read_image
 from agegender.apps.faces import gallery_caption
 from agegender.apps.synthetic import jitter_frames, write_mp4, write_y4m
 from agegender.paths import MODELS, REPO
-from tests.conftest import HOPPER, SAMPLES, run_cli
+from tests.conftest import HOPPER, SAMPLES, SCREENSHOTS, run_cli
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = REPO / "tests" / "screenshots"
 DATA = REPO / "tests" / "data"
 GROUPS = {"group_faceapi_sample3.jpg": 3, "group_faceapi_sample6.jpg": 4}
 CHROMIUM_ARGS = [

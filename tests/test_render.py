@@ -14,11 +14,10 @@ from agegender.apps.faces import Selection, faces_table
 from agegender.apps.ui import problem
 from agegender.inference.render import LANDMARK_FACE_PX, UNSURE, annotate, gender_text, layout, overlap
 from agegender.paths import REPO, data_root
-from tests.conftest import HOPPER
+from tests.conftest import HOPPER, SCREENSHOTS
 
 CROWD = (data_root() / "widerface_dev" / "images" / "12--Group"
          / "12_Group_Team_Organized_Group_12_Group_Team_Organized_Group_12_186.jpg")
-SCREENSHOTS = REPO / "tests" / "screenshots"
 
 
 def text_heights(image: np.ndarray, plan) -> list[int]:
