@@ -126,3 +126,20 @@ def test_our_network_alone_is_a_serving(estimator):
     assert alone.version.endswith("/ours")
     face = alone.analyze(HOPPER)[0]
     assert face.age_low <= face.age <= face.age_high
+
+
+def test_mirror_images_per_network(tmp_path):
+    """`flip_tta` names the networks that average each face with its mirror image; --flip means all of them."""
+    raw = json.loads(MODEL_SPEC.read_text())
+    raw["networks"] = {name: str(MODELS / file) for name, file in raw["networks"].items()}
+    raw["flip_tta"] = ["agegender"]
+    (tmp_path / "ours_mirrored.json").write_text(json.dumps(raw))
+    mirrored = Estimator(tmp_path / "ours_mirrored.json")
+    assert mirrored.flip == {"agegender"} and mirrored.with_options(flip=True).flip == {"agegender", "cc0"}
+    plain = Estimator(MODEL_SPEC, flip=False)
+    one, two = mirrored.analyze(HOPPER)[0], plain.analyze(HOPPER)[0]
+    assert one.box == two.box and 0.01 < abs(one.age - two.age) < 3
+    raw["flip_tta"] = ["agegender", "nobody"]
+    (tmp_path / "unknown.json").write_text(json.dumps(raw))
+    with pytest.raises(ValueError, match="nobody"):
+        Estimator(tmp_path / "unknown.json")

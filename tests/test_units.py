@@ -165,7 +165,7 @@ def test_live_settings_share_the_model_and_search_a_small_copy(estimator):
     from agegender.apps.live import DETECT_SIDE, live_estimator
 
     live = live_estimator(estimator.with_options(min_face=30))
-    assert (live.detector.name, live.detector.max_side, live.flip) == ("retinaface", DETECT_SIDE, False)
+    assert (live.detector.name, live.detector.max_side, live.flip) == ("retinaface", DETECT_SIDE, frozenset())
     assert live.networks is estimator.networks and live.min_face == 30
     portrait = read_image(HOPPER)
     full, small = estimator.with_options(detector="retinaface").detect(portrait), live.detect(portrait)

@@ -14,7 +14,7 @@ from .decode import DEFAULT_MAX_PIXELS, ImageError, Picture, iter_pictures, sour
 from .detect import DEFAULT_DETECTOR, Detections, get_detector
 from .networks import NETWORKS, concat_crops
 from .results import Face, ImageResult, build, failed
-from .spec import ModelSpec
+from .spec import ModelSpec, flipped
 from .tracking import Look
 
 
@@ -27,7 +27,7 @@ class Estimator:
     `min_face` drops faces narrower than that many pixels (the default, 16: smaller detections are often false, and
     too small to read an age from), and `score_threshold` those scoring under it (None: the detector's own
     operating point);
-    `flip` averages each face with its mirror image (None: as the model spec says).
+    `flip` averages each face with its mirror image in every network (None: in those the model spec names).
     No detector searches more than `max_side` pixels (larger photos are downscaled for detection only);
     auto first looks at a 640 px copy. Images declaring more than `max_pixels` are refused unread. `threads`
     is how many threads each network may use (0: one per core).
@@ -59,7 +59,7 @@ class Estimator:
         self.threads = threads
         self.score_threshold = self.detector.default_threshold if score_threshold is None else score_threshold
         self.min_face = min_face
-        self.flip = self.spec.flip if flip is None else flip
+        self.flip = self.spec.flip if flip is None else flipped(self.spec.networks, flip)
         self.max_pixels = max_pixels
         self._replicas: dict[int, list[Estimator]] = {}
 
@@ -108,6 +108,7 @@ class Estimator:
             if score_threshold < other.detector.score_threshold:
                 raise ValueError(f"score_threshold must be at least {other.detector.score_threshold}")
             other.score_threshold = score_threshold
+        flip = None if flip is None else flipped(self.spec.networks, flip)
         for key, value in (("min_face", min_face), ("abstain", abstain), ("flip", flip), ("max_pixels", max_pixels)):
             if value is not None:
                 setattr(other, key, value)
@@ -147,7 +148,7 @@ class Estimator:
 
     def predict(self, crops: list[dict[str, dict]]) -> ModelOutput:
         """The combined estimates for the crops of several images (as `crop` gives them), one network call each."""
-        columns = {name: net.predict(concat_crops([c[name] for c in crops]), flip=self.flip)
+        columns = {name: net.predict(concat_crops([c[name] for c in crops]), flip=name in self.flip)
                    for name, net in self.networks.items()}
         return self._told(self.combiner(columns))
 

@@ -61,7 +61,7 @@ class ModelSpec:
     networks: MappingProxyType
     combiners: MappingProxyType
     interval_level: float
-    flip: bool
+    flip: frozenset  # the networks whose faces are averaged with their mirror images ("flip_tta": true, or names)
 
     def serving(self, name: str) -> tuple[dict[str, NetworkSpec], dict]:
         """The networks and the combiner parameters of one serving (`combined` or `ours`)."""
@@ -79,10 +79,20 @@ class ModelSpec:
             ours = {"networks": [OURS], "age_offset": raw.get("age_offset", 0.0),
                     "temperature": raw.get("age_temperature", 1.0), "gender_band": raw.get("gender_band", {})}
             return cls(path, net.version, MappingProxyType({OURS: net}), MappingProxyType({"ours": ours}),
-                       float(raw.get("interval_level", 0.9)), bool(raw.get("flip_tta", True)))
+                       float(raw.get("interval_level", 0.9)), flipped({OURS}, raw.get("flip_tta", True)))
         networks = {name: NetworkSpec.load(path.parent / file) for name, file in raw["networks"].items()}
         return cls(path, str(raw["version"]), MappingProxyType(networks), MappingProxyType(raw["combiners"]),
-                   float(raw["interval_level"]), bool(raw["flip_tta"]))
+                   float(raw["interval_level"]), flipped(networks, raw["flip_tta"]))
+
+
+def flipped(networks, flip) -> frozenset:
+    """The networks that see mirror images too: all of them (True), none (False) or those named."""
+    if isinstance(flip, bool):
+        return frozenset(networks) if flip else frozenset()
+    unknown = set(flip) - set(networks)
+    if unknown:
+        raise ValueError(f"flip_tta names networks the model does not have: {', '.join(sorted(unknown))}")
+    return frozenset(flip)
 
 
 def sha256(path) -> str:

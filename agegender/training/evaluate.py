@@ -28,9 +28,10 @@ def evaluate(labels, root=None, split=None, chips: bool = True, spec=MODEL_SPEC,
         raise ValueError("degradations apply to aligned chips (--chips) only")
     faces = read_labels(labels, root, split)
     estimator = Estimator(spec, serving=serving)
-    flip = estimator.flip if flip is None else flip
+    flip = estimator.flip if flip is None else estimator.with_options(flip=flip).flip
     outputs = network_outputs(faces, estimator.networks, "chips" if chips else "photos",
-                              ("none", *[d for d in degradations if d != "none"]), mirror=flip, estimator=estimator)
+                              ("none", *[d for d in degradations if d != "none"]), mirror=bool(flip),
+                              estimator=estimator)
     kept = outputs["index"]
     if not len(kept):
         raise ImageError(str(labels), f"no face could be scored in the {len(faces)} images")
@@ -43,7 +44,7 @@ def evaluate(labels, root=None, split=None, chips: bool = True, spec=MODEL_SPEC,
         "data": str(labels),
         "split": str(split) if split else None,
         "mode": "chips" if chips else "photos",
-        "flip_tta": flip,
+        "flip_tta": sorted(flip),
         "model_version": estimator.version,
         "package_version": __version__,
         "unreadable": len(outputs["unreadable"]),

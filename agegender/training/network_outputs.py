@@ -117,19 +117,19 @@ def network_outputs(faces, networks: dict, mode: str = "photos", degradations=("
     return out
 
 
-def flipped_columns(outputs: dict, networks, degradation: str = "none", flip: bool = True) -> dict:
-    """Each network's columns for one degradation of `network_outputs` (with `flip`, the mirror images averaged in),
-    as the combiner takes them."""
+def flipped_columns(outputs: dict, networks, degradation: str = "none", flip=True) -> dict:
+    """Each network's columns for one degradation of `network_outputs` (the mirror images averaged in for all
+    networks with `flip` True, or for those in `flip`, a set of names), as the combiner takes them."""
     columns = {}
     for name in networks:
         plain = {key.rsplit("/", 1)[1]: value for key, value in outputs.items()
                  if key.startswith(f"{degradation}/{name}/") and key.count("/") == 2}
-        if flip:
+        if flip is True or (not isinstance(flip, bool) and name in flip):
             plain = {key: (value + outputs[f"{degradation}/{name}/mirror/{key}"]) / 2 for key, value in plain.items()}
         columns[name] = plain
     return columns
 
 
-def combined(outputs: dict, combiner, degradation: str = "none", flip: bool = True):
+def combined(outputs: dict, combiner, degradation: str = "none", flip=True):
     """The combiner's output for one degradation of `network_outputs`."""
     return combiner(flipped_columns(outputs, combiner.networks, degradation, flip))

@@ -25,8 +25,11 @@ _PYRAMID_SHIFT = np.array([0.25, -0.25])  # dlib's pyramid_down<2> samples this 
 AGE_CLASSES = np.array([0.25, *range(1, 81)], np.float32)  # years of the age network's 81 classes
 
 
-def dlib_chips(image: np.ndarray, landmarks: np.ndarray, size: int, template: np.ndarray = CC0_TEMPLATE):
-    """dlib-style chips [N, size, size, 3] for faces with the given 5 landmarks ([N, 5, 2], RetinaFace's)."""
+def dlib_chips(image: np.ndarray, landmarks: np.ndarray, size: int, template: np.ndarray = CC0_TEMPLATE,
+               pyramid: list | None = None):
+    """dlib-style chips [N, size, size, 3] for faces with the given 5 landmarks ([N, 5, 2], RetinaFace's).
+    `pyramid` ([image] to start) keeps the image's halvings for the next faces and sizes: each is made once."""
+    pyramid = pyramid if pyramid is not None else [image]
     chips = []
     for points in np.asarray(landmarks, np.float64):
         to_image = similarity(template * size, points)
@@ -35,15 +38,15 @@ def dlib_chips(image: np.ndarray, landmarks: np.ndarray, size: int, template: np
         centre = to_image[:, :2] @ np.array([size / 2, size / 2]) + to_image[:, 2]
         matrix = to_image[:, :2] * ((size * scale - 1) / (size - 1) / scale)
         shift = centre - matrix @ np.full(2, (size - 1) / 2)
-        width, level = size * scale, image
+        width, depth = size * scale, 0
         while ((width - 1) / 2 + 1) ** 2 > size * size:
-            width = (width - 1) / 2 + 1
-            level = cv2.pyrDown(level)
+            width, depth = (width - 1) / 2 + 1, depth + 1
             matrix, shift = matrix / 2, shift / 2 - _PYRAMID_SHIFT
+        while len(pyramid) <= depth:
+            pyramid.append(cv2.pyrDown(pyramid[-1]))
         warp = np.hstack([matrix, shift[:, None]])
-        chips.append(
-            cv2.warpAffine(level, warp, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0)
-        )
+        chips.append(cv2.warpAffine(pyramid[depth], warp, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                    borderValue=0))
     return np.stack(chips) if chips else np.zeros((0, size, size, 3), np.uint8)
 
 
@@ -73,9 +76,9 @@ class CC0Networks(Network):
         self.gender_net = session(spec.file("gender"), threads=threads)
 
     def crop(self, image: np.ndarray, found: Detections):
-        template = template_for(found.detector)
-        return {"age": dlib_chips(image, found.landmarks, AGE_SIZE, template),
-                "gender": dlib_chips(image, found.landmarks, GENDER_SIZE, template)}
+        template, pyramid = template_for(found.detector), [image]
+        return {"age": dlib_chips(image, found.landmarks, AGE_SIZE, template, pyramid),
+                "gender": dlib_chips(image, found.landmarks, GENDER_SIZE, template, pyramid)}
 
     def predict(self, crops: dict, flip: bool = False) -> dict[str, np.ndarray]:
         """Columns `age` [N, 101] and `p_female` [N] (with `flip`, averaged with the mirror images')."""
