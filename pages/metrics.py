@@ -74,10 +74,11 @@ OFF_DOMAIN = {"London": "London studio portraits (ages 18-54, six poses)", "LFW"
 
 
 def _shown(line: str, figure: dict) -> str:
-    """A line's value as text: a share with one decimal, or years."""
-    if float(figure["target"].split()[-1]) < 1:
-        return f"{figure['value']:.1%}"
-    return f"{figure['value']:+.2f} y" if "bias" in line else f"{figure['value']:.2f} y"
+    """A line's value as text: years for an age error or bias, otherwise a share with one decimal."""
+    value = figure["value"]
+    if "bias" in line:
+        return f"{value:+.2f} y"
+    return f"{value:.2f} y" if "MAE" in line else f"{value:.1%}"
 
 
 def off_domain(card: dict, before: dict | None) -> pd.DataFrame:

@@ -30,8 +30,9 @@ with st.sidebar:
         "Minimum face size (px)", 0, 200, int(agegender.Estimator.MIN_FACE),
         help="Ignore faces narrower than this. Under 16 px, detections are often false and too small to read.",
     )
-    flip = st.checkbox("Mirror test-time augmentation", value=True,
-                       help="Average each face with its mirror image, the way the model was evaluated. Off is faster.")
+    flip = st.checkbox("Mirror test-time augmentation", value=bool(ui.model_info()["spec"].get("flip_tta")),
+                       help="Average each face with its mirror image in every network (slower). Off by default: "
+                       "model 0.2.0 is fitted and served without it.")
     st.header("Display")
     landmarks = st.checkbox("Draw landmarks", value=True, help="On faces large enough on screen to show them")
     gallery = st.checkbox("Face gallery", value=True)
