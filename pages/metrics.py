@@ -37,8 +37,9 @@ GROUPINGS = (
 
 info = ui.model_info()
 m, spec = info["metrics"], info["spec"]
-ui.header("Model metrics", f"Model {m.get('model_version', spec.get('version'))}, served as it ships (mirror "
-          "test-time augmentation on). Every figure is measured, on data the model was not trained on.")
+mirrored = ", ".join(m.get("flip_tta") or []) or "none"
+ui.header("Model metrics", f"Model {m.get('model_version', spec.get('version'))}, served as it ships (networks "
+          f"averaging mirror images: {mirrored}). Every figure is measured, on data the model was not trained on.")
 
 
 def frame(groups: dict, keys) -> pd.DataFrame:
