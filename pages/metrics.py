@@ -37,7 +37,8 @@ GROUPINGS = (
 
 info = ui.model_info()
 m, spec = info["metrics"], info["spec"]
-mirrored = ", ".join(m.get("flip_tta") or []) or "none"
+flips = m.get("flip_tta")
+mirrored = "all" if flips is True else ", ".join(flips or []) or "none"
 ui.header("Model metrics", f"Model {m.get('model_version', spec.get('version'))}, served as it ships (networks "
           f"averaging mirror images: {mirrored}). Every figure is measured, on data the model was not trained on.")
 
