@@ -25,6 +25,14 @@ def _ray_processes() -> dict[int, str]:
     return found
 
 
+def _parent_and_status(pid: int) -> tuple:
+    try:
+        process = psutil.Process(pid)
+        return process.ppid(), process.status(), " ".join(process.cmdline())[-200:]
+    except psutil.Error as error:
+        return (repr(error),)
+
+
 def _replicas(pid: int) -> list[psutil.Process]:
     children = psutil.Process(pid).children(recursive=True)
     return [p for p in children if "ServeReplica:agegender" in " ".join(p.cmdline())]
@@ -60,8 +68,8 @@ def test_ray_serve_answers_as_the_local_service(tmp_path):
         assert httpx.get(f"{ray.url}/v1/info").json()["limits"]["workers"] == 1  # one model thread per replica
         assert httpx.post(f"{ray.url}/v1/faces", content=b"%PDF-1.4").status_code == 415
     assert len(replicas) == 2
-    deadline = time.monotonic() + 30  # Ray's own processes take a few seconds to go on a busy machine
+    deadline = time.monotonic() + 60  # Ray's own processes take a few seconds to go on a busy machine
     while (left := {pid: text for pid, text in _ray_processes().items() if pid not in before}) and (
             time.monotonic() < deadline):
         time.sleep(1)
-    assert not left, left
+    assert not left, {pid: (text.split()[0], _parent_and_status(pid)) for pid, text in left.items()}

@@ -120,10 +120,13 @@ def serve_on_ray(settings, args) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        started_here = [] if args.address else _descendants()
-        serve.shutdown()
-        ray.shutdown()
-        _stop(started_here)
+        if args.address:  # someone else's cluster: take the app off it
+            serve.shutdown()
+            ray.shutdown()
+        else:  # ours: the whole cluster goes, Serve with it
+            started_here = _descendants()
+            ray.shutdown()
+            _stop(started_here)
     return 0
 
 
