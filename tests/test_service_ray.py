@@ -16,9 +16,12 @@ pytestmark = pytest.mark.slow
 
 
 def _ray_processes() -> dict[int, str]:
-    """Ray's processes on this machine: the cluster's daemons, its workers and actors."""
+    """Ray's processes on this machine: the cluster's daemons, its workers and actors. Zombies (ended, waiting for
+    this machine's init to reap them: it may take its time) are not running, so they are not counted."""
     found = {}
-    for process in psutil.process_iter(["pid", "name", "cmdline"]):
+    for process in psutil.process_iter(["pid", "name", "cmdline", "status"]):
+        if process.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
         text = " ".join(process.info["cmdline"] or []) or process.info["name"] or ""
         if any(mark in text for mark in ("raylet", "gcs_server", "ray::", "ray/_private", "ray/dashboard")):
             found[process.info["pid"]] = text[:120]
