@@ -7,6 +7,7 @@ import numpy as np
 from .. import __version__
 from ..inference.decode import ImageError
 from ..inference.estimator import Estimator
+from ..inference.spec import flipped
 from ..paths import MODEL_SPEC
 from .dataset import read_labels
 from .metrics import compute_metrics, head_yaw, robustness_metrics
@@ -28,7 +29,7 @@ def evaluate(labels, root=None, split=None, chips: bool = True, spec=MODEL_SPEC,
         raise ValueError("degradations apply to aligned chips (--chips) only")
     faces = read_labels(labels, root, split)
     estimator = Estimator(spec, serving=serving)
-    flip = estimator.flip if flip is None else estimator.with_options(flip=flip).flip
+    flip = estimator.flip if flip is None else flipped(estimator.spec.networks, flip)
     outputs = network_outputs(faces, estimator.networks, "chips" if chips else "photos",
                               ("none", *[d for d in degradations if d != "none"]), mirror=bool(flip),
                               estimator=estimator)
