@@ -42,7 +42,7 @@ def targets(figures: dict) -> dict[str, bool]:
     return checks
 
 
-def suite_lines(outputs: dict, combiner, flip: bool = True) -> dict:
+def suite_lines(outputs: dict, combiner, flip=frozenset()) -> dict:
     """The model 0.2.0 robustness lines on degraded chips' network outputs: for every degradation, MAE within 0.75 y
     of clean (1.25 y down to 32 px and for the old scan) and |bias| within 0.75 y overall and for ages 0-12 (1.25 y
     for the old scan). {line: (value, target)}."""

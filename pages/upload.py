@@ -32,7 +32,7 @@ with st.sidebar:
     )
     flip = st.checkbox("Mirror test-time augmentation", value=bool(ui.model_info()["spec"].get("flip_tta")),
                        help="Average each face with its mirror image in every network (slower). Off by default: "
-                       "model 0.2.0 is fitted and served without it.")
+                       "the shipped model is fitted and served without it.")
     st.header("Display")
     landmarks = st.checkbox("Draw landmarks", value=True, help="On faces large enough on screen to show them")
     gallery = st.checkbox("Face gallery", value=True)

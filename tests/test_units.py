@@ -166,7 +166,8 @@ def test_live_settings_share_the_model_and_search_a_small_copy(estimator):
 
     live = live_estimator(estimator.with_options(min_face=30))
     assert (live.detector.name, live.detector.max_side, live.flip) == ("retinaface", DETECT_SIDE, frozenset())
-    assert live.networks is estimator.networks and live.min_face == 30
+    assert live.serving == "live" and "descriptor" not in live.networks and live.min_face == 30
+    assert all(net is estimator.networks[name] for name, net in live.networks.items())
     portrait = read_image(HOPPER)
     full, small = estimator.with_options(detector="retinaface").detect(portrait), live.detect(portrait)
     assert len(full) == len(small) == 1

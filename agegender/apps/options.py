@@ -6,6 +6,7 @@ import argparse
 from ..inference.decode import DEFAULT_MAX_PIXELS
 from ..inference.detect import DEFAULT_DETECTOR, DETECTORS
 from ..inference.estimator import Estimator
+from ..inference.spec import SERVINGS
 from ..paths import MODEL_SPEC
 
 
@@ -28,8 +29,9 @@ def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
                         help="refuse images declaring more megapixels than this "
                         f"(default {DEFAULT_MAX_PIXELS / 1e6:g})")
     parser.add_argument("--model", default=str(MODEL_SPEC), help="model spec JSON (default: the shipped model)")
-    parser.add_argument("--serving", choices=["combined", "ours"], help="combined: our network and the CC0 networks "
-                        "through the fitted combiner (the default); ours: our network alone (faster)")
+    parser.add_argument("--serving", choices=SERVINGS, help="combined: our network, the CC0 networks and the face "
+                        "descriptor's gender through the fitted combiner (the default); live: without the descriptor "
+                        "(the webcam's; faster); ours: our network alone (fastest)")
     parser.add_argument("--abstain", action=argparse.BooleanOptionalAction, default=True,
                         help="say gender 'unknown' where the model cannot tell (default); --no-abstain always names "
                         "the likelier gender")

@@ -4,7 +4,8 @@ Age: a mixture of the networks' age distributions, our network weighted by the a
 `age_knots`: ours for children and the old, where it is better, the partner for adults, where that one is), then
 moved by a bias correction read off the mixture's mean (`age_bias` at the same knots). Its mean is the estimate,
 its sd the spread, and its central 90% at `temperature` the interval. Gender: P(female) from a weighted sum of
-the networks' logits (`gender`: a weight per network and a bias, another set for faces read as children).
+every network's logit (`gender`: a weight per network and a bias, another set for faces read as children;
+networks after the first two, such as the face descriptor's gender head, add to the gender only).
 Abstention: a gender is "unknown" where P(female) is within `gender_band.half_widths` of even, a half-width per
 band of the age estimate (`gender_band.edges`). With our network alone the age weights are 1 and the bias one
 `age_offset`. The parameters are fitted in `training/combine.py` and stored in the model spec.

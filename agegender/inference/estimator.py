@@ -22,13 +22,12 @@ class Estimator:
     """Finds every face in an image and estimates its apparent age and gender.
 
     The model's networks and the detector are loaded once, at construction. `serving` says which of the model's
-    servings runs: "combined" (every network, through the combiner; the default) or "ours" (our network alone).
+    servings runs: "combined" (every network; the default), "live" (all but the face descriptor) or "ours".
     `abstain` False gives a gender for every face, even where the model cannot tell (otherwise "unknown").
     `min_face` drops faces narrower than that many pixels (the default, 16: smaller detections are often false, and
     too small to read an age from), and `score_threshold` those scoring under it (None: the detector's own
-    operating point);
-    `flip` averages each face with its mirror image in every network (None: in those the model spec names).
-    No detector searches more than `max_side` pixels (larger photos are downscaled for detection only);
+    operating point); `flip` averages each face with its mirror image in every network (None: in those the model
+    spec names). No detector searches more than `max_side` pixels (larger photos are downscaled for detection only);
     auto first looks at a 640 px copy. Images declaring more than `max_pixels` are refused unread. `threads`
     is how many threads each network may use (0: one per core).
     `with_options` gives a copy with other settings sharing the loaded networks.
@@ -65,8 +64,9 @@ class Estimator:
 
     @property
     def version(self) -> str:
-        """The model's version (with "/ours" when serving our network alone from a combined model)."""
-        return self.spec.version + ("/ours" if self.serving == "ours" and len(self.spec.networks) > 1 else "")
+        """The model's version (with "/ours" or "/live" when serving part of a combined model)."""
+        part = self.serving != "combined" and len(self.spec.networks) > 1
+        return self.spec.version + (f"/{self.serving}" if part else "")
 
     @property
     def combiner(self) -> Combiner:

@@ -1,7 +1,8 @@
 """The model spec, typed: which networks a model runs (files, hashes, licences) and how their outputs combine.
 
 `models/model.json` is a `ModelSpec`: a version, the networks by name (each its own JSON, a `NetworkSpec`) and
-the combiner's fitted parameters for each way of serving (`combined`: every network; `ours`: our network alone).
+the combiner's fitted parameters for each way of serving (`combined`: every network; `live`: all but the face
+descriptor; `ours`: our network alone).
 A network's JSON alone (what `agegender train` writes) is also a model: our network alone with the combiner
 settings training fitted. This is the only place the specs are parsed; a missing field fails here, at load.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-SERVINGS = ("combined", "ours")
+SERVINGS = ("combined", "live", "ours")
 OURS = "agegender"  # the name of our own network in a model spec
 
 

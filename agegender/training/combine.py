@@ -2,10 +2,11 @@
 
 Every development set counts the same, whatever its size (UTKFace dev photos, its degraded chips, London, LFW,
 FairFace), so UTKFace, where our network was trained, does not outvote the photos unlike it. Age: the weights of
-our network and the bias correction at `KNOTS` minimise the mean absolute error (for FairFace, which gives age
-groups, the distance to the labelled group), with a penalty on uneven weights and on large corrections. Gender: a
-logistic regression of the label on the networks' logits, one set of weights for faces read as children (under
-`CHILD_BELOW`) and one for the others. Interval: the temperature that makes the 90% intervals hold 90% of the true
+our network (against the second, the CC0 age network) and the bias correction at `KNOTS` minimise the mean absolute
+error (for FairFace, which gives age groups, the distance to the labelled group), with a penalty on uneven weights
+and on large corrections. Gender: a logistic regression of the label on every network's logit (the descriptor's
+gender head among them), one set of weights for faces read as children (under `CHILD_BELOW`) and one for the
+others. Interval: the temperature that makes the 90% intervals hold 90% of the true
 ages. Abstention: for each band of the age estimate (`BAND_EDGES`), the narrowest band around even P(female) whose
 answered genders are `ANSWERED` right on the development faces read in that band (sets counted equally).
 Figures on development sets are out of fold: `FOLDS` folds split by person, each predicted by a fit on the others.
@@ -61,7 +62,7 @@ class DevData:
         return out
 
 
-def dev_data(name: str, outputs: dict, networks, flip: bool = True) -> DevData:
+def dev_data(name: str, outputs: dict, networks, flip=frozenset()) -> DevData:
     """A set's `devsets.outputs` as combiner input, every degradation's rows stacked."""
     faces = outputs["faces"]
     degradations = sorted({key.split("/")[0] for key in outputs if key.count("/") >= 2})
@@ -149,7 +150,7 @@ def fit(sets: list[DevData], networks: list[str], base: dict | None = None) -> d
     if len(networks) == 1:
         params = {"networks": networks, **(base or {"age_offset": 0.0, "temperature": 1.0})}
     else:
-        params = fit_age(sets, networks)
+        params = {**fit_age(sets, networks[:2]), "networks": networks}
         ages = [Combiner(params)(s.columns).age for s in sets]
         params["gender"] = fit_gender(sets, networks, ages)
         labelled = [s for s in sets if (~np.isnan(s.ages)).any()]

@@ -5,6 +5,8 @@ UTKFace dev chips under every degradation of the robustness suite, and `offdomai
 photos and FairFace photos. Test sets (never fitted on): UTKFace test as photos and as degraded chips.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,14 +57,20 @@ def fairface_group(ages) -> np.ndarray:
     return np.searchsorted(FAIRFACE_EDGES, np.asarray(ages, np.float64), side="right")
 
 
+def cache_key(spec) -> str:
+    """What a network's cached outputs depend on: its files, and a fitted gender head where it has one."""
+    key = "-".join(sorted(spec.sha256.values()))[:16]
+    head = spec.settings.get("gender_head")
+    return key if head is None else f"{key}-{hashlib.sha256(json.dumps(head).encode()).hexdigest()[:8]}"
+
+
 def outputs(name: str, networks: dict, estimator, root=None) -> dict[str, np.ndarray]:
     """Every network's `network_outputs` on a set, cached per set and network file (SHA-256 in its spec), merged;
     `faces` is the labelled faces of the rows kept (in order)."""
     spec = SETS[name]
     merged: dict[str, np.ndarray] = {}
     for net_name, net in networks.items():
-        key = "-".join(sorted(net.spec.sha256.values()))[:16]
-        target = cache_dir() / "outputs" / f"{name}-{net_name}-{key}.npz"
+        target = cache_dir() / "outputs" / f"{name}-{net_name}-{cache_key(net.spec)}.npz"
         if not target.is_file():
             out = network_outputs(faces_of(name, root), {net_name: net}, spec.mode, spec.degradations,
                                   estimator=estimator)

@@ -110,26 +110,27 @@ def network_outputs(faces, networks: dict, mode: str = "photos", degradations=("
                 crops = concat_crops([net.crop(image, f) for image, f in zip(images, shifted, strict=True)])
                 for key, value in net.predict(crops).items():
                     columns.setdefault(f"{name}/{net_name}/{key}", []).append(value)
-                if mirror:
+                if mirror and net.mirrors:
                     for key, value in net.predict({k: v[:, :, ::-1] for k, v in crops.items()}).items():
                         columns.setdefault(f"{name}/{net_name}/mirror/{key}", []).append(value)
         out.update({key: np.concatenate(parts) for key, parts in columns.items()})
     return out
 
 
-def flipped_columns(outputs: dict, networks, degradation: str = "none", flip=True) -> dict:
-    """Each network's columns for one degradation of `network_outputs` (the mirror images averaged in for all
-    networks with `flip` True, or for those in `flip`, a set of names), as the combiner takes them."""
+def flipped_columns(outputs: dict, networks, degradation: str = "none", flip=frozenset()) -> dict:
+    """Each network's columns for one degradation of `network_outputs` (the mirror images averaged in for the
+    networks named in `flip`, as `spec.flipped` gives them, where they read mirror images), as the combiner takes
+    them."""
     columns = {}
     for name in networks:
         plain = {key.rsplit("/", 1)[1]: value for key, value in outputs.items()
                  if key.startswith(f"{degradation}/{name}/") and key.count("/") == 2}
-        if flip is True or (not isinstance(flip, bool) and name in flip):
+        if name in flip and f"{degradation}/{name}/mirror/{next(iter(plain))}" in outputs:
             plain = {key: (value + outputs[f"{degradation}/{name}/mirror/{key}"]) / 2 for key, value in plain.items()}
         columns[name] = plain
     return columns
 
 
-def combined(outputs: dict, combiner, degradation: str = "none", flip=True):
+def combined(outputs: dict, combiner, degradation: str = "none", flip=frozenset()):
     """The combiner's output for one degradation of `network_outputs`."""
     return combiner(flipped_columns(outputs, combiner.networks, degradation, flip))

@@ -16,6 +16,7 @@ class Network:
     """A network with the crop it reads: constructed from its `NetworkSpec` and a thread count."""
 
     name: str = ""
+    mirrors: bool = True  # whether mirror images mean anything to it (flip test-time augmentation)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

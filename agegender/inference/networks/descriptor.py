@@ -1,5 +1,7 @@
 """The face descriptor: dlib's face recognition ResNet (public domain), converted to ONNX by
 tools/convert_dlib_descriptor.py. A 128-d vector per face; two faces of one person lie closer than about 0.6.
+Its spec (`models/descriptor.json`) also holds a gender head (`training/gender_head.py`): P(female) from the
+descriptor, a third opinion for the combiner's gender.
 
 It reads dlib's 150 px chip with padding 0.25. `TEMPLATE` is where RetinaFace's 5 landmarks fall on that chip:
 `cc0.CC0_TEMPLATE` (measured on dlib's chip with padding 0.2) moved to padding 0.25 by dlib's own rule (a point
@@ -14,9 +16,11 @@ import numpy as np
 from ...paths import MODELS
 from ..detect import Detections
 from ..onnx import session
+from ..spec import NetworkSpec
 from . import Network
 from .cc0 import CC0_TEMPLATE, dlib_chips, template_for
 
+DESCRIPTOR_SPEC = MODELS / "descriptor.json"
 DESCRIPTOR_FILE = MODELS / "dlib_face_descriptor.onnx"
 SIZE, PADDING, CC0_PADDING = 150, 0.25, 0.2
 DLIB_5 = np.array(  # dlib's get_face_chip_details: its 5-point shape on the unpadded unit chip
@@ -34,22 +38,31 @@ TEMPLATE = repadded(CC0_TEMPLATE)
 
 
 class Descriptor(Network):
-    """128-d face descriptors (column `descriptor`, float32), compared by Euclidean distance."""
+    """128-d face descriptors (column `descriptor`, float32), compared by Euclidean distance, and P(female) from
+    them (column `p_female`) where the spec has a gender head."""
 
     name = "descriptor"
+    mirrors = False  # used as dlib uses it
 
-    def __init__(self, model_path=DESCRIPTOR_FILE, threads: int = 0):
-        self.session = session(model_path, threads=threads)
+    def __init__(self, spec: NetworkSpec | None = None, threads: int = 0):
+        self.spec = spec or NetworkSpec.load(DESCRIPTOR_SPEC)
+        self.session = session(self.spec.file("onnx"), threads=threads)
+        head = self.spec.settings.get("gender_head")
+        self.head = head and (np.asarray(head["mean"]), np.asarray(head["weights"]), float(head["bias"]))
 
     def crop(self, image: np.ndarray, found: Detections) -> dict[str, np.ndarray]:
         return {"chips": dlib_chips(image, found.landmarks, SIZE, repadded(template_for(found.detector)))}
 
     def predict(self, crops: dict, flip: bool = False) -> dict[str, np.ndarray]:
-        """Descriptors of the chips (the network is used as dlib uses it: no mirror images)."""
+        """Descriptors of the chips, and P(female) where there is a head (the network is used as dlib uses it:
+        no mirror images)."""
         chips = crops["chips"]
-        if not len(chips):
-            return {"descriptor": np.zeros((0, 128), np.float32)}
-        return {"descriptor": self.session.run(None, {"chips": np.ascontiguousarray(chips)})[0]}
+        vectors = (self.session.run(None, {"chips": np.ascontiguousarray(chips)})[0] if len(chips)
+                   else np.zeros((0, 128), np.float32))
+        if self.head is None:
+            return {"descriptor": vectors}
+        mean, weights, bias = self.head
+        return {"descriptor": vectors, "p_female": 1 / (1 + np.exp(-((vectors - mean) @ weights + bias)))}
 
 
 @lru_cache(maxsize=4)
@@ -65,4 +78,4 @@ def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(squared, 0.0))
 
 
-__all__ = ["DLIB_5", "Descriptor", "PADDING", "TEMPLATE", "distances", "shared_descriptor"]
+__all__ = ["DESCRIPTOR_SPEC", "DLIB_5", "Descriptor", "PADDING", "TEMPLATE", "distances", "shared_descriptor"]
