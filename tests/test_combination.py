@@ -9,6 +9,7 @@ import pytest
 
 from agegender import Estimator, read_image
 from agegender.inference.combiner import GRID, Combiner
+from agegender.inference.networks import predict_columns
 from agegender.inference.spec import ModelSpec
 from agegender.paths import MODEL_SPEC, MODELS, SAMPLES
 from tests.conftest import HOPPER, run_cli
@@ -52,14 +53,20 @@ def _by_hand(params: dict, columns: dict):
         weight = np.interp(ours["age"][i] @ GRID, params["age_knots"], params["age_weights"])
         mixture = weight * ours["age"][i] + (1 - weight) * cc0["age"][i]
         age = np.clip(mixture @ GRID + np.interp(mixture @ GRID, params["age_knots"], params["age_bias"]), 0, 100)
-        gender = params["gender"]
-        child = age < gender["child_below"]
-        z = gender["child_bias"] if child else gender["bias"]
-        for name, column in columns.items():
-            p = np.clip(column["p_female"][i], 1e-6, 1 - 1e-6)
-            z += (gender["child"] if child else gender["weights"])[name] * np.log(p / (1 - p))
+        child = age < params["gender"]["child_below"]
+
+        def stack(gender, names, i=i, child=child):
+            z = gender["child_bias"] if child else gender["bias"]
+            for name in names:
+                p = np.clip(columns[name]["p_female"][i], 1e-6, 1 - 1e-6)
+                z += (gender["child"] if child else gender["weights"])[name] * np.log(p / (1 - p))
+            return 1 / (1 + np.exp(-z))
+
+        female = stack(params["gender_without"], ("agegender", "cc0"))  # the descriptor only where that is unsure
+        if abs(female - 0.5) < params["gate"]["within"]:
+            female = stack(params["gender"], ("agegender", "cc0", "descriptor"))
         ages.append(age)
-        females.append(1 / (1 + np.exp(-z)))
+        females.append(female)
     return np.array(ages), np.array(females)
 
 
@@ -84,6 +91,25 @@ def test_combiner_is_the_documented_formula(estimator, sample_columns):
     own = [sample_columns[n]["age"] @ GRID for n in ("agegender", "cc0")]
     bias = np.interp(out.age, params["age_knots"], params["age_bias"])
     assert np.all(out.age - bias <= np.maximum(*own) + 3) and np.all(out.age - bias >= np.minimum(*own) - 3)
+
+
+def test_descriptor_read_only_where_consulted(estimator, sample_columns):
+    """The Estimator runs the descriptor only on faces the two other networks are unsure of, with the same result as
+    reading it everywhere."""
+    crops = []
+    for name in sorted(p.name for p in SAMPLES.glob("*_portrait.jpg")) + ["grace_hopper.jpg"]:
+        image = read_image(SAMPLES / name)
+        crops.append(estimator.crop(image, estimator.detect(image)))
+    served = estimator.with_options(flip=True)
+    columns = predict_columns(served.networks, crops, served.flip, served.combiner)
+    asked = estimator.combiner.consulted(sample_columns)
+    assert 0 < asked.sum() < len(asked), asked
+    assert np.isnan(columns["descriptor"]["p_female"]).tolist() == (~asked).tolist()
+    head = sample_columns["descriptor"]["p_female"]
+    np.testing.assert_allclose(columns["descriptor"]["p_female"][asked], head[asked])
+    full, gated = served.combiner(sample_columns), served.predict(crops)
+    np.testing.assert_allclose(gated.p_female, full.p_female, atol=1e-9)
+    assert gated.gender_known.tolist() == full.gender_known.tolist()
 
 
 def _every_face_unknown(tmp_path):

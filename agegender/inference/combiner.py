@@ -5,7 +5,9 @@ Age: a mixture of the networks' age distributions, our network weighted by the a
 moved by a bias correction read off the mixture's mean (`age_bias` at the same knots). Its mean is the estimate,
 its sd the spread, and its central 90% at `temperature` the interval. Gender: P(female) from a weighted sum of
 every network's logit (`gender`: a weight per network and a bias, another set for faces read as children;
-networks after the first two, such as the face descriptor's gender head, add to the gender only).
+networks after the first two, such as the face descriptor's gender head, add to the gender only). A `gate` names a
+network read only where the others are unsure: P(female) comes from the stack without it (`gender_without`), and
+where that is within `gate.within` of even, from the stack with it.
 Abstention: a gender is "unknown" where P(female) is within `gender_band.half_widths` of even, a half-width per
 band of the age estimate (`gender_band.edges`). With our network alone the age weights are 1 and the bias one
 `age_offset`. The parameters are fitted in `training/combine.py` and stored in the model spec.
@@ -97,14 +99,41 @@ class Combiner:
             return np.interp(mixture_mean, self.params["age_knots"], self.params["age_bias"])
         return np.full(len(mixture_mean), float(self.params.get("age_offset", 0.0)))
 
+    @property
+    def gated(self) -> str | None:
+        """The network read only for the faces `consulted` says (None: every network reads every face)."""
+        return self.params.get("gate", {}).get("network")
+
+    def _stack(self, columns: dict, child: np.ndarray, gender: dict) -> np.ndarray:
+        z = np.where(child, gender["child_bias"], gender["bias"])
+        for name in gender["weights"]:
+            z = z + np.where(child, gender["child"][name], gender["weights"][name]) * logit(columns[name]["p_female"])
+        return 1 / (1 + np.exp(-z))
+
+    def _age_and_child(self, columns: dict):
+        probs = self.mixture(columns)
+        age, std, low, high = summarise(probs, self.params["temperature"], self.level, self.age_shift(probs @ GRID))
+        return (age, std, low, high), age < self.params.get("gender", {}).get("child_below", 0)
+
+    def consulted(self, columns: dict) -> np.ndarray:
+        """The faces the gated network reads: those whose P(female) without it is within `gate.within` of even
+        (every face where there is no gate)."""
+        if not self.gated:
+            return np.ones(len(columns[self.networks[0]]["p_female"]), bool)
+        _, child = self._age_and_child(columns)
+        return np.abs(self._stack(columns, child, self.params["gender_without"]) - 0.5) < self.params["gate"]["within"]
+
     def p_female(self, columns: dict, child: np.ndarray) -> np.ndarray:
         gender = self.params.get("gender")
         if gender is None:
             return np.asarray(columns[self.networks[0]]["p_female"], np.float64)
-        z = np.where(child, gender["child_bias"], gender["bias"])
-        for name in self.networks:
-            z = z + np.where(child, gender["child"][name], gender["weights"][name]) * logit(columns[name]["p_female"])
-        return 1 / (1 + np.exp(-z))
+        if not self.gated:
+            return self._stack(columns, child, gender)
+        out = self._stack(columns, child, self.params["gender_without"])
+        asked = np.abs(out - 0.5) < self.params["gate"]["within"]
+        sub = {name: {"p_female": np.asarray(columns[name]["p_female"])[asked]} for name in gender["weights"]}
+        out[asked] = self._stack(sub, child[asked], gender)
+        return out
 
     def gender_known(self, p_female: np.ndarray, age: np.ndarray) -> np.ndarray:
         band = self.params.get("gender_band")
@@ -114,9 +143,6 @@ class Combiner:
         return np.abs(p_female - 0.5) >= half
 
     def __call__(self, columns: dict) -> ModelOutput:
-        probs = self.mixture(columns)
-        shift = self.age_shift(probs @ GRID)
-        age, std, low, high = summarise(probs, self.params["temperature"], self.level, shift)
-        child = age < self.params.get("gender", {}).get("child_below", 0)
+        (age, std, low, high), child = self._age_and_child(columns)
         p_female = self.p_female(columns, child)
         return ModelOutput(age, std, low, high, p_female, self.gender_known(p_female, age))

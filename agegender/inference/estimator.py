@@ -12,7 +12,7 @@ from ..paths import MODEL_SPEC
 from .combiner import Combiner, ModelOutput
 from .decode import DEFAULT_MAX_PIXELS, ImageError, Picture, iter_pictures, source_name
 from .detect import DEFAULT_DETECTOR, Detections, get_detector
-from .networks import NETWORKS, concat_crops
+from .networks import NETWORKS, predict_columns
 from .results import Face, ImageResult, build, failed
 from .spec import ModelSpec, flipped
 from .tracking import Look
@@ -148,9 +148,7 @@ class Estimator:
 
     def predict(self, crops: list[dict[str, dict]]) -> ModelOutput:
         """The combined estimates for the crops of several images (as `crop` gives them), one network call each."""
-        columns = {name: net.predict(concat_crops([c[name] for c in crops]), flip=name in self.flip)
-                   for name, net in self.networks.items()}
-        return self._told(self.combiner(columns))
+        return self._told(self.combiner(predict_columns(self.networks, crops, self.flip, self.combiner)))
 
     def _told(self, out: ModelOutput) -> ModelOutput:
         """`out` with the genders told: where the combiner does not abstain, or everywhere without `abstain`."""

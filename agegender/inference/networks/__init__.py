@@ -37,6 +37,23 @@ def concat_crops(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
+def predict_columns(networks: dict, crops: list[dict], flip, combiner) -> dict:
+    """Each network's columns for the crops of several images (as the Estimator crops them), one call per network.
+    The combiner's gated network reads only the faces it `consulted`; its columns are NaN for the others."""
+    gated = combiner.gated if combiner.gated in networks else None
+    columns = {name: net.predict(concat_crops([c[name] for c in crops]), flip=name in flip)
+               for name, net in networks.items() if name != gated}
+    if gated:
+        asked = combiner.consulted(columns)
+        part = networks[gated].predict({k: v[asked] for k, v in concat_crops([c[gated] for c in crops]).items()})
+        columns[gated] = {}
+        for key, value in part.items():
+            full = np.full((len(asked), *value.shape[1:]), np.nan, np.float64)
+            full[asked] = value
+            columns[gated][key] = full
+    return columns
+
+
 def on_age_grid(probs: np.ndarray) -> np.ndarray:
     """Age class probabilities over whole years from 0 (a class below one year counts as 0) on the 0-100 grid."""
     out = np.zeros((len(probs), N_AGES), np.float64)
@@ -47,4 +64,4 @@ def on_age_grid(probs: np.ndarray) -> np.ndarray:
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["N_AGES", "NETWORKS", "Network", "concat_crops", "on_age_grid"]
+__all__ = ["N_AGES", "NETWORKS", "Network", "concat_crops", "on_age_grid", "predict_columns"]
