@@ -27,7 +27,7 @@ from ..inference.estimator import Estimator
 from ..inference.render import annotate
 from ..inference.results import Face
 from ..inference.tracking import FaceTracker
-from ..inference.video import VideoAnalyzer, for_frames
+from ..inference.video import VideoAnalyzer
 
 ANALYSIS_NICENESS = 5
 DETECT_SIDE = 320
@@ -61,9 +61,11 @@ def _crop(image: np.ndarray, face: Face) -> np.ndarray:
 
 
 def live_estimator(estimator: Estimator) -> Estimator:
-    """`estimator`'s model and filters as it serves frames (`video.for_frames`) with the live settings:
-    RetinaFace at `DETECT_SIDE`, no flip."""
-    return for_frames(estimator).with_options(detector="retinaface", max_side=DETECT_SIDE, flip=False)
+    """`estimator`'s model and filters with the live settings: RetinaFace at `DETECT_SIDE`, no flip, and the
+    model's `live` serving where it has one and `estimator` serves the whole combination (the descriptor's gender
+    would cost the webcam its frame rate: bench/webcam_speed.py)."""
+    serving = "live" if estimator.serving == "combined" and "live" in estimator.spec.combiners else None
+    return estimator.with_options(detector="retinaface", max_side=DETECT_SIDE, flip=False, serving=serving)
 
 
 class LiveAnnotator:

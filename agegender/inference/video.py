@@ -166,21 +166,11 @@ class VideoWriter:
         self.close()
 
 
-def for_frames(estimator):
-    """The estimator for frames of video: its model's `live` serving where it serves the whole combination (the
-    descriptor's gender costs a network call per face and frame, and a person's gender is a vote over frames
-    anyway: bench/video_speed.py), else itself."""
-    if estimator.serving == "combined" and "live" in estimator.spec.combiners:
-        return estimator.with_options(serving="live")
-    return estimator
-
-
 class VideoAnalyzer:
-    """Runs an Estimator (as `for_frames` serves frames) over consecutive frames with one tracker: face
-    ids kept, estimates smoothed."""
+    """Runs an Estimator over consecutive frames with one tracker: face ids kept, estimates smoothed."""
 
     def __init__(self, estimator, tracker: FaceTracker | None = None):
-        self.estimator = for_frames(estimator)
+        self.estimator = estimator
         self.tracker = tracker or FaceTracker(threads=estimator.threads)
 
     def process(self, frames: list[np.ndarray], indices: list[int], source: str = "") -> list[ImageResult]:
