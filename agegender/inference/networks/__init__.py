@@ -40,7 +40,7 @@ def concat_crops(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 def predict_columns(networks: dict, crops: list[dict], flip, combiner) -> dict:
     """Each network's columns for the crops of several images (as the Estimator crops them), one call per network.
     The combiner's gated network reads only the faces it `consulted`; its columns are NaN for the others."""
-    gated = combiner.gated if combiner.gated in networks else None
+    gated = combiner.gated
     columns = {name: net.predict(concat_crops([c[name] for c in crops]), flip=name in flip)
                for name, net in networks.items() if name != gated}
     if gated:

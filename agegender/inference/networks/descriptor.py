@@ -59,7 +59,7 @@ class Descriptor(Network):
         chips = crops["chips"]
         vectors = (self.session.run(None, {"chips": np.ascontiguousarray(chips)})[0] if len(chips)
                    else np.zeros((0, 128), np.float32))
-        if self.head is None:
+        if not self.head:
             return {"descriptor": vectors}
         mean, weights, bias = self.head
         return {"descriptor": vectors, "p_female": 1 / (1 + np.exp(-((vectors - mean) @ weights + bias)))}
