@@ -215,24 +215,30 @@ def test_training_few_steps_lowers_loss_and_saves(sample_chips, tmp_path):
 
 @pytest.mark.slow
 def test_trains_under_jax_without_tensorflow_then_exports(sample_chips, tmp_path):
-    """The accelerator path: Keras on JAX trains where TensorFlow cannot be imported (as on the GPU machine), and
-    the `.keras` model it writes is exported to ONNX by TensorFlow afterwards."""
+    """The accelerator path: the run packed here, Keras on JAX trains on the pack where TensorFlow cannot be
+    imported and the data folder is absent (as on the GPU machine), and the `.keras` model it writes is exported to
+    ONNX by TensorFlow afterwards."""
     no_tf = tmp_path / "no_tensorflow" / "tensorflow"
     no_tf.mkdir(parents=True)
     (no_tf / "__init__.py").write_text("raise ImportError('TensorFlow is not installed here')\n")
     env = {**os.environ, "AGEGENDER_CACHE": str(tmp_path)}
-    out = tmp_path / "run"
+    out, pack = tmp_path / "run", tmp_path / "pack"
+    run = run_cli("pack", "--data", sample_chips, "--out", pack, "--input-size", 96, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
     weights = imagenet_weights() if imagenet_weights().is_file() else "none"
-    run = run_cli(
-        "train", "--data", sample_chips, "--weights", weights, "--out", out, "--epochs", 2, "--batch-size", 4,
-        "--input-size", 96, "--quiet-progress",
-        env={**env, "KERAS_BACKEND": "jax", "PYTHONPATH": os.pathsep.join([str(no_tf.parent), str(ROOT)])},
+    run = run_cli(  # as on the accelerator machine: from the pack, in a time budget too short for 50 epochs
+        "train", "--data", pack, "--weights", weights, "--out", out, "--epochs", 50, "--time-budget", 0.001,
+        "--batch-size", 4, "--input-size", 96, "--quiet-progress",
+        env={**env, "AGEGENDER_CACHE": str(tmp_path / "elsewhere"), "KERAS_BACKEND": "jax",
+             "PYTHONPATH": os.pathsep.join([str(no_tf.parent), str(ROOT)])},
     )
     assert run.returncode == 0, run.stderr[-3000:]
+    assert "2 epochs fit the time budget" in run.stderr
     assert f"python -m agegender export --model-dir {out}" in run.stderr  # the log, beside the figures on stdout
     spec = json.loads((out / "agegender.json").read_text())
     assert spec["training"]["keras_backend"] == "jax" and "onnx_file" not in spec
-    assert len(list(csv.DictReader(open(out / "history.csv")))) == 2
+    assert spec["training"]["pack"] == "pack" and spec["training"]["train_images"] == 2 * len(KNOWN)
+    assert len(list(csv.DictReader(open(out / "history.csv")))) == 1  # and once past 1.3x the budget, it stops
     run = run_cli("export", "--model-dir", out, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
     model = AgeGenderModel(out / "agegender.json")
@@ -263,3 +269,30 @@ def test_fine_tuning_on_a_plain_csv_of_photos(tmp_path):
     assert AgeGenderModel(out / "agegender.json").input_size == 128
     face = Estimator(out / "agegender.json").analyze(SAMPLES / "obama_official_portrait.jpg")[0]
     assert 20 < face.age < 90 and face.gender in ("male", "female")
+
+
+def test_pack_round_trip(sample_chips, tmp_path, monkeypatch):
+    """A pack keeps labels, targets and (to WebP's loss) chips, and training reads its chips from the chip cache."""
+    from agegender.training.dataset import load_chips
+    from agegender.training.pack import read_pack, write_pack
+    from agegender.training.train import training_sets
+
+    monkeypatch.setenv("AGEGENDER_CACHE", str(tmp_path / "cache"))
+    train_set, dev_set, _ = training_sets(sample_chips)
+    rng = np.random.default_rng(0)
+    age = rng.dirichlet(np.ones(101), len(train_set))
+    age[1] = np.nan  # a face without targets stays without
+    targets = {"age": age, "p_female": rng.uniform(0, 1, len(train_set)), "kind": "combination"}
+    meta = write_pack(tmp_path / "pack", train_set, dev_set, targets, {"data": "samples"}, size=120, quality=60)
+    assert meta["faces"] == {"train": len(train_set), "dev": len(dev_set)} and meta["chip_size"] == 120
+
+    monkeypatch.setenv("AGEGENDER_CACHE", str(tmp_path / "elsewhere"))
+    train, dev, read, meta = read_pack(tmp_path / "pack", input_size=96, scale=1.25, limit=5)
+    assert len(train) == 5 and len(dev) == min(5, len(dev_set)) and meta["data"] == "samples"
+    assert np.array_equal(train.ages, train_set.ages[:5]) and np.array_equal(train.genders, train_set.genders[:5])
+    assert np.allclose(read["age"][[0, 2, 3, 4]], age[[0, 2, 3, 4]], atol=1e-3) and np.isnan(read["age"][1]).all()
+    assert np.allclose(read["p_female"], targets["p_female"][:5], atol=1e-3) and read["kind"] == "combination"
+    chips = load_chips(train, 120)  # from the cache: the pack's paths are not files
+    assert not train.paths[0].exists() and chips.shape == (5, 120, 120, 3)
+    original = load_chips(train_set.subset(range(5)), 120, cache=False).astype(int)
+    assert np.abs(chips.astype(int) - original).mean() < 4

@@ -1,7 +1,8 @@
-"""Command line: `agegender {predict,serve,evaluate,train,finalize,export,combine,teach} ...` (also
+"""Command line: `agegender {predict,serve,evaluate,train,pack,finalize,export,combine,teach} ...` (also
 `python -m agegender`).
 
-Only `train`, `finalize`, `export`, `combine` and `teach` load the training wing (TensorFlow/Keras for the first three).
+Only `train`, `pack`, `finalize`, `export`, `combine` and `teach` load the training wing (TensorFlow/Keras for
+`train`, `finalize` and `export`).
 """
 
 import argparse
@@ -11,7 +12,15 @@ import sys
 from ..inference.estimator import Estimator
 from ..inference.tracking import SAME_PERSON
 from ..paths import MODEL_SPEC, MODELS, data_root, imagenet_weights
-from .commands import combine_command, evaluate_command, export_command, finalize_command, teach_command, train_command
+from .commands import (
+    combine_command,
+    evaluate_command,
+    export_command,
+    finalize_command,
+    pack_command,
+    teach_command,
+    train_command,
+)
 from .options import add_estimator_arguments, estimator_options
 from .serve import add_serve
 
@@ -130,7 +139,19 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--quality-rate", type=float, default=0.6,
                    help="share of training chips degraded in image quality (blur, noise, JPEG, tone...; default 0.6)")
     t.add_argument("--quiet-progress", action="store_true", help="one line per epoch instead of a progress bar")
+    t.add_argument("--time-budget", type=float, metavar="SECONDS",
+                   help="fewer epochs if the measured batch rate does not fit --epochs in this many seconds")
     t.set_defaults(func=train_command)
+
+    k = sub.add_parser("pack", help="pack a training run's chips (WebP), labels and targets into one small folder, "
+                       "to train elsewhere with `train --data PACK` (e.g. on an accelerator machine)")
+    k.add_argument("--data", default=str(data_root() / "utkface"), help="data as for train")
+    k.add_argument("--out", required=True, help="the pack's folder")
+    k.add_argument("--teacher", metavar="FILE", help="cached teacher outputs, as for train")
+    k.add_argument("--pool", action="append", default=[], metavar="CSV:TARGETS", help="as for train; repeatable")
+    k.add_argument("--input-size", type=int, default=128, help="the input size it will be trained at (default 128)")
+    k.add_argument("--quality", type=int, default=60, help="WebP quality (default 60)")
+    k.set_defaults(func=pack_command)
 
     f = sub.add_parser("finalize", help="recalibrate batch norms of trained models, pick the best on dev, ship it")
     f.add_argument("sources", nargs="+", help="candidate models: .keras files or .weights.h5 files")

@@ -59,8 +59,21 @@ def train_command(args) -> int:
         quality_rate=args.quality_rate,
         pools=[tuple(pool.rsplit(":", 1)) for pool in args.pool],
         verbose=2 if args.quiet_progress else 1,
+        time_budget=args.time_budget,
     )
     print(json.dumps(spec["training"], indent=2))
+    return 0
+
+
+def pack_command(args) -> int:
+    from ..training.pack import write_pack
+    from ..training.train import CACHE_SCALE, prepared_sets
+
+    pools = [tuple(pool.rsplit(":", 1)) for pool in args.pool]
+    train_set, dev_set, targets, info = prepared_sets(args.data, teacher=args.teacher, pools=pools)
+    meta = write_pack(args.out, train_set, dev_set, targets, info, int(round(args.input_size * CACHE_SCALE)),
+                      args.quality)
+    print(json.dumps(meta, indent=2))
     return 0
 
 

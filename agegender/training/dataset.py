@@ -138,10 +138,15 @@ def load_chip(path, size: int) -> np.ndarray:
     return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
 
 
+def chip_cache_path(faces: LabelledFaces, size: int) -> Path:
+    """Where `load_chips` caches a face set's chips at `size`: keyed by the paths and the size."""
+    key = hashlib.sha1(("\n".join(map(str, faces.paths)) + f"|{size}").encode()).hexdigest()[:16]
+    return cache_dir() / f"chips-{size}-{key}.npy"
+
+
 def load_chips(faces: LabelledFaces, size: int, cache: bool = True) -> np.ndarray:
     """All chips of a face set as an [N, size, size, 3] uint8 array, cached on disk by content key."""
-    key = hashlib.sha1(("\n".join(map(str, faces.paths)) + f"|{size}").encode()).hexdigest()[:16]
-    target = cache_dir() / f"chips-{size}-{key}.npy"
+    target = chip_cache_path(faces, size)
     if cache and target.is_file():
         return np.load(target, mmap_mode="r")
     with ThreadPoolExecutor(4) as pool:
@@ -159,6 +164,7 @@ __all__ = [
     "ImageError",
     "LabelledFaces",
     "align_photos",
+    "chip_cache_path",
     "load_chip",
     "load_chips",
     "read_labels",

@@ -63,6 +63,29 @@ def _best_so_far(history: Path, monitor: str) -> float:
     return min(values, default=np.inf)
 
 
+def prepared_sets(data, limit: int | None = None, aligned: bool | None = None, seed: int = 0, teacher=None,
+                  pools=()) -> tuple:
+    """(train, dev, targets or None, info) as training takes them: `training_sets`, the teacher's targets where
+    trusted, and the unlabelled `pools` added with their pseudo-labels (see `train`)."""
+    from .teachers import load_targets, pseudo_labelled, trusted
+
+    train_set, dev_set, name = training_sets(data, limit, aligned, seed)
+    targets = trusted(load_targets(train_set, teacher), train_set.ages) if teacher else None
+    for labels_csv, cache in pools:
+        pool, pool_targets = pseudo_labelled(labels_csv, cache)
+        if targets is None:
+            targets = {"age": np.full((len(train_set), 101), np.nan), "p_female": np.full(len(train_set), np.nan)}
+        targets = {key: np.concatenate([targets[key], pool_targets[key]]) for key in ("age", "p_female")} | {
+            "kind": pool_targets["kind"]}
+        train_set += pool
+    info = {
+        "data": name,
+        "teacher": Path(teacher).name if teacher else None,
+        "pools": [{"labels": str(labels_csv), "targets": Path(cache).name} for labels_csv, cache in pools],
+    }
+    return train_set, dev_set, targets, info
+
+
 def train(
     data,
     out_dir,
@@ -81,6 +104,7 @@ def train(
     quality_rate: float = 0.6,
     pools=(),
     verbose: int = 1,
+    time_budget: float | None = None,
 ) -> dict:
     """Train, select on dev, and write the served model; resumes from `out_dir/backup` if present.
 
@@ -90,6 +114,8 @@ def train(
     teacher is trusted (`teachers.trusted`). `pools` are unlabelled photo sets, each `(labels CSV, targets .npz)`,
     added to the training faces with pseudo-labels and soft targets from those targets (`teachers.pseudo_labelled`).
     `quality_rate` is the share of training chips degraded in image quality (`degrade.random_quality`).
+    `data` may be a pack (`training/pack.py`: chips, labels and targets prepared elsewhere; `teacher` and `pools`
+    are then the pack's). `time_budget` (seconds) caps the epochs at what the measured batch rate fits in it.
 
     Writes `history.csv`, `best.keras`, and at the end the shipped `agegender.keras`, `.json` and `.onnx`. Any
     Keras backend trains (JAX on an accelerator, say); the ONNX export needs TensorFlow, so under another backend
@@ -102,21 +128,19 @@ def train(
     from .finalize import finalize
     from .losses import AgeLoss, GenderLoss, gender_accuracy, mae_years
     from .network import build_model
-    from .teachers import load_targets, pseudo_labelled, trusted
+    from .pack import is_pack, read_pack
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
-    train_set, dev_set, name = training_sets(data, limit, aligned, seed)
-    targets = trusted(load_targets(train_set, teacher), train_set.ages) if teacher else None
-    for labels_csv, cache in pools:
-        pool, pool_targets = pseudo_labelled(labels_csv, cache)
-        if targets is None:
-            targets = {"age": np.full((len(train_set), 101), np.nan), "p_female": np.full(len(train_set), np.nan)}
-        targets = {key: np.concatenate([targets[key], pool_targets[key]]) for key in ("age", "p_female")}
-        train_set += pool
     model = keras.saving.load_model(init, compile=False) if init else build_model(input_size, weights)
     input_size = int(model.input_shape[1])
+    if is_pack(data):
+        train_set, dev_set, targets, sets_info = read_pack(data, input_size, CACHE_SCALE, limit)
+        sets_info = {key: sets_info.get(key) for key in ("data", "teacher", "pools")} | {"pack": Path(data).name}
+        teacher = sets_info["teacher"]
+    else:
+        train_set, dev_set, targets, sets_info = prepared_sets(data, limit, aligned, seed, teacher, pools)
     started = time.time()
     train_batches = TrainingBatches(
         training_chips(train_set, input_size),
@@ -128,9 +152,12 @@ def train(
         seed=seed,
         teacher=targets,
         quality_rate=quality_rate,
-        workers=min(8, os.cpu_count() or 1),
+        workers=min(12, os.cpu_count() or 1),
     )
     steps = train_batches.num_batches
+    if time_budget:
+        epochs = min(epochs, max(2, int(time_budget * train_batches.measured_rate() / (steps * batch_size))))
+        log.info(f"{epochs} epochs fit the time budget of {time_budget:.0f} s")
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=learning_rate / 20,
         decay_steps=max(steps * epochs - steps, 1),
@@ -147,24 +174,25 @@ def train(
     history_csv = out / "history.csv"
     best = keras.callbacks.ModelCheckpoint(out / "best.keras", monitor=monitor, mode="min", save_best_only=True)
     best.best = _best_so_far(history_csv, monitor)
+    callbacks = [keras.callbacks.BackupAndRestore(out / "backup"), keras.callbacks.CSVLogger(history_csv, append=True),
+                 best]
+    if time_budget:  # the measured rate is the augmentation's; should the accelerator be slower, stop in time
+        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(
+            model, "stop_training", model.stop_training or time.time() - started > 1.3 * time_budget)))
     model.fit(
         train_batches,
         validation_data=plain_arrays(dev_set, input_size),
         validation_batch_size=128,
         epochs=epochs,
         verbose=verbose,
-        callbacks=[
-            keras.callbacks.BackupAndRestore(out / "backup"),
-            keras.callbacks.CSVLogger(history_csv, append=True),
-            best,
-        ],
+        callbacks=callbacks,
     )
     backend = keras.backend.backend()
     candidates = {"last epoch": model}
     if (out / "best.keras").is_file():
         candidates["best dev epoch"] = keras.saving.load_model(out / "best.keras", compile=False)
     info = {
-        "data": name,
+        "data": sets_info["data"],
         "train_images": len(train_set),
         "dev_images": len(dev_set),
         "epochs": epochs,
@@ -174,8 +202,7 @@ def train(
         "init": Path(init).name if init else None,
         "balance_power": balance,
         "augmentation": f"geometric, photometric, image quality (degrade.random_quality) on {quality_rate:.0%}",
-        "teacher": Path(teacher).name if teacher else None,
-        "pools": [{"labels": str(labels_csv), "targets": Path(cache).name} for labels_csv, cache in pools],
+        **{key: value for key, value in sets_info.items() if key != "data"},
         "teacher_weight": {"age": teacher_weight[0], "gender": teacher_weight[1]} if teacher else None,
         "fit_seconds": round(time.time() - started, 1),
         "keras_backend": backend,
