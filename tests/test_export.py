@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from agegender.inference.networks.agegender import OUR_SPEC, AgeGenderModel
-from agegender.paths import MODELS
+from agegender.paths import MODELS, data_root
 from agegender.training.export import TOLERANCE, keras_outputs, stale
 
 
@@ -24,6 +24,7 @@ def test_stale_export_is_detected(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not (data_root() / "utkface" / "labels.csv").is_file(), reason="UTKFace is not in the data folder")
 def test_onnx_equals_keras_on_dev_chips():
     import keras
 

@@ -176,15 +176,16 @@ def test_evaluate_skips_unreadable_rows_and_counts_labels_where_present(sample_c
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not imagenet_weights().is_file(), reason="no ImageNet weights: from random weights 4 epochs on "
+                    "8 chips need not lower the loss")
 def test_training_few_steps_lowers_loss_and_saves(sample_chips, tmp_path):
     out = tmp_path / "run"
-    weights = imagenet_weights() if imagenet_weights().is_file() else "none"
     run = run_cli(
         "train",
         "--data",
         sample_chips,
         "--weights",
-        weights,
+        imagenet_weights(),
         "--out",
         out,
         "--epochs",
