@@ -4,6 +4,7 @@ import csv
 import json
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 
@@ -195,3 +196,28 @@ def test_gender_head_fit_recovers_a_planted_rule():
     z = (x - np.array(head["mean"])) @ np.array(head["weights"]) + head["bias"]
     assert np.mean((z > 0) == (y == 1)) > 0.97
     assert np.argmax(np.abs(head["weights"])) == 3
+
+
+def test_combination_teaches_what_it_serves(sample_chips, tmp_path, monkeypatch):
+    """`teach --model`: the combination's targets on aligned chips are what the Estimator serves for those chips
+    (ages to the rounding of the bias correction to whole years, P(female) the same), with mirror images averaged in
+    as the served model does where it flips."""
+    from agegender.training.dataset import read_labels
+    from agegender.training.network_outputs import PAD
+    from agegender.training.teachers import load_targets
+
+    monkeypatch.setenv("AGEGENDER_CACHE", str(tmp_path / "cache"))
+    target = tmp_path / "teacher.npz"
+    run = run_cli("teach", "--data", sample_chips, "--model", MODEL_SPEC, "--out", target)
+    assert run.returncode == 0, run.stderr[-3000:]
+    faces = read_labels(sample_chips / "labels.csv")
+    taught = load_targets(faces, target)
+    assert taught["kind"] == "combination 0.2.1" and not np.isnan(taught["p_female"]).any()
+    assert np.allclose(taught["age"].sum(axis=1), 1, atol=1e-3)
+    served = Estimator(flip=True)
+    for i, path in enumerate(faces.paths):  # the chip padded as chips mode pads it, so the detector sees the same
+        image = cv2.copyMakeBorder(read_image(path), *[PAD] * 4, cv2.BORDER_REPLICATE)
+        found = served.detect(image)
+        out = served.predict([served.crop(image, found)])[int(np.argmax(found.widths))]
+        assert abs(taught["age"][i] @ GRID - out.age) < 0.55, path.name
+        assert abs(taught["p_female"][i] - out.p_female) < 1e-3, path.name

@@ -175,10 +175,15 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--data", help="datasets folder (default $AGEGENDER_DATA or ../shared/data)")
     m.set_defaults(func=combine_command)
 
-    c = sub.add_parser("teach", help="compute and cache the CC0 networks' outputs on aligned chips (for --teacher)")
+    c = sub.add_parser("teach", help="compute and cache a teacher's outputs (the CC0 networks', or a model's "
+                       "combination) on aligned chips or photos (for --teacher and --pool)")
     c.add_argument("--data", default=str(data_root() / "utkface"), help="data as for train (all its rows)")
+    c.add_argument("--split", help="only this split's rows (train, dev or test) of a UTKFace-layout folder")
     c.add_argument("--out", required=True, help="the .npz file to write")
     c.add_argument("--spec", default=str(MODELS / "cc0.json"), help="the CC0 networks' spec (default: the vendored)")
+    c.add_argument("--model", help="a model spec: its combination is the teacher instead (e.g. models/model.json)")
+    c.add_argument("--serving", default="combined", help="the model's serving that teaches (default: combined)")
+    c.add_argument("--photos", action="store_true", help="the images are photos: the largest face of each is read")
     c.set_defaults(func=teach_command)
     return p
 

@@ -112,11 +112,17 @@ def export_command(args) -> int:
 
 def teach_command(args) -> int:
     from ..training.dataset import read_labels
-    from ..training.teachers import compute_targets
+    from ..training.teachers import compute_combined_targets, compute_targets
 
     data = Path(args.data)
-    faces = read_labels(data / "labels.csv" if data.is_dir() else data)
-    print(f"teacher outputs written to {compute_targets(faces, args.out, args.spec)} for {len(faces)} chips")
+    split = data / "splits" / f"{args.split}.txt" if args.split else None
+    faces = read_labels(data / "labels.csv" if data.is_dir() else data, split=split)
+    if args.model:
+        written = compute_combined_targets(faces, args.out, args.model, args.serving,
+                                           "photos" if args.photos else "chips")
+    else:
+        written = compute_targets(faces, args.out, args.spec)
+    print(f"teacher outputs written to {written} for {len(faces)} {'photos' if args.photos else 'chips'}")
     return 0
 
 

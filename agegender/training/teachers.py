@@ -38,6 +38,30 @@ def compute_targets(faces: LabelledFaces, cache: Path, spec=CC0_SPEC) -> Path:
     return save_targets(cache, [p.name for p in faces.paths], age, p_female, "cc0")
 
 
+def compute_combined_targets(faces: LabelledFaces, cache: Path, model_spec, serving: str = "combined",
+                             mode: str = "chips") -> Path:
+    """A serving's combination as the teacher: per face its age mixture (moved by its bias correction, to the
+    nearest year) and P(female), every network reading the mirror image too where it means something; NaN where
+    no face is found. `mode` is `network_outputs`'s (`photos` for a pool of photos)."""
+    from ..inference.combiner import GRID
+    from ..inference.estimator import Estimator
+    from .network_outputs import flipped_columns
+
+    estimator = Estimator(model_spec, serving=serving)
+    combiner = estimator.combiner
+    networks = {name: estimator.networks[name] for name in combiner.networks}
+    out = network_outputs(faces, networks, mode=mode, estimator=estimator)
+    columns = flipped_columns(out, networks, flip={name for name, net in networks.items() if net.mirrors})
+    mixture = combiner.mixture(columns)
+    shift = np.rint(combiner.age_shift(mixture @ GRID)).astype(int)
+    moved = np.array([np.roll(np.pad(row, 101), k)[101:202] for row, k in zip(mixture, shift, strict=True)])
+    age = np.full((len(faces), 101), np.nan)
+    p_female = np.full(len(faces), np.nan)
+    age[out["index"]] = moved / moved.sum(axis=1, keepdims=True)
+    p_female[out["index"]] = combiner(columns).p_female
+    return save_targets(cache, [p.name for p in faces.paths], age, p_female, f"combination {estimator.version}")
+
+
 def load_targets(faces: LabelledFaces, cache) -> dict[str, np.ndarray]:
     """Cached targets for a face set, by file name: `age` [N, 101] over 0-100 years, `p_female` [N] and `kind`;
     NaN rows for faces the cache does not have. (Older CC0 caches hold the network's 81 classes.)"""
