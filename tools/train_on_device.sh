@@ -2,8 +2,8 @@
 # Train the student on an accelerator machine under JAX, from a pack made here; finalize there; bring it back.
 #
 # Here (with TensorFlow and the data):
-#   python -m agegender pack --out .pack --teacher models/teachers/combined_utkface_train.npz \
-#     --pool ../shared/data/unlabelled/cfp/labels.csv:models/teachers/combined_cfp.npz     # ~45 MB, WebP q60
+#   python -m agegender pack --out .pack --teacher models/teachers/combined_0.2.1_utkface_train.npz \
+#     --pool ../shared/data/unlabelled/cfp/labels.csv:models/teachers/combined_0.2.1_cfp.npz  # ~45 MB, WebP q60
 #   cp ../shared/weights/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5 .pack/
 #   keras, optree and namex wheels for CPython 3.12 in .whl/ (the machine has JAX but no Keras)
 # Only 64 MiB travel with a call and the tracked models alone are ~70 MB: set models/*.onnx, *.keras and
