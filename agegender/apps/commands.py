@@ -29,6 +29,11 @@ def evaluate_command(args) -> int:
     return 0
 
 
+def _pools(args) -> list[tuple[str, str]]:
+    """`--pool CSV:TARGETS` options as (labels CSV, targets) pairs."""
+    return [tuple(pool.rsplit(":", 1)) for pool in args.pool]
+
+
 def _weights(text: str) -> tuple[float, float]:
     values = [float(v) for v in text.split(",")]
     return values[0], values[-1]
@@ -57,7 +62,7 @@ def train_command(args) -> int:
         teacher_weight=_weights(args.teacher_weight),
         aligned=args.chips,
         quality_rate=args.quality_rate,
-        pools=[tuple(pool.rsplit(":", 1)) for pool in args.pool],
+        pools=_pools(args),
         verbose=2 if args.quiet_progress else 1,
         time_budget=args.time_budget,
     )
@@ -69,8 +74,7 @@ def pack_command(args) -> int:
     from ..training.pack import write_pack
     from ..training.train import CACHE_SCALE, prepared_sets
 
-    pools = [tuple(pool.rsplit(":", 1)) for pool in args.pool]
-    train_set, dev_set, targets, info = prepared_sets(args.data, teacher=args.teacher, pools=pools)
+    train_set, dev_set, targets, info = prepared_sets(args.data, teacher=args.teacher, pools=_pools(args))
     meta = write_pack(args.out, train_set, dev_set, targets, info, int(round(args.input_size * CACHE_SCALE)),
                       args.quality)
     print(json.dumps(meta, indent=2))

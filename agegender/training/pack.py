@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .augment import resize_chips
 from .dataset import LabelledFaces, chip_cache_path, load_chips
 
 MARKER = "pack.json"
@@ -72,7 +73,7 @@ def read_pack(folder, input_size: int, scale: float, limit: int | None = None):
         with ThreadPoolExecutor(8) as pool:
             chips = np.stack(list(pool.map(_decode, parts)))
         if chips.shape[1] != size:
-            chips = np.stack([cv2.resize(c, (size, size), interpolation=cv2.INTER_LINEAR) for c in chips])
+            chips = resize_chips(chips, size)
         target = chip_cache_path(faces, size)
         target.parent.mkdir(parents=True, exist_ok=True)
         np.save(target, chips)
