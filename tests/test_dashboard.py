@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -20,6 +21,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agegender import read_image
 from agegender.apps.faces import gallery_caption
@@ -326,13 +328,27 @@ def test_video_page_gives_two_people_across_a_cut_as_the_command_line_does(page,
     no_exception(page)
 
 
+def _start_webcam(page) -> float:
+    """Open the page and press START; seconds until the stream is up. Once in a while (seen once in CI, never
+    here) a stream does not come up in a minute; then the page is opened afresh and started once more, as a user
+    would, and the first try is reported as a warning. A second failure fails, with what the component showed."""
+    for attempt in (1, 2):
+        open_page(page, "webcam", "Live webcam")
+        frame = page.frame_locator("iframe").first
+        frame.get_by_role("button", name=re.compile("start", re.I)).click(timeout=90_000)
+        clicked = time.time()
+        try:
+            metric(page, "Frames analysed", timeout=60_000)
+            return time.time() - clicked
+        except PlaywrightTimeout:
+            shown = frame.locator("body").inner_text(timeout=10_000).replace("\n", " | ")
+            warnings.warn(f"webcam: try {attempt}, no stream {time.time() - clicked:.0f} s after START; the "
+                          f"component showed: {shown}", stacklevel=1)
+    pytest.fail(f"the webcam stream did not start in two tries; the component showed: {shown}")
+
+
 def _webcam_run(page, seconds: float = 60.0) -> tuple[int, float]:
-    open_page(page, "webcam", "Live webcam")
-    frame = page.frame_locator("iframe").first
-    frame.get_by_role("button", name=re.compile("start", re.I)).click(timeout=90_000)
-    clicked = time.time()
-    metric(page, "Frames analysed", timeout=120_000)  # the stream is up: the measured minute starts here
-    connecting = time.time() - clicked
+    connecting = _start_webcam(page)  # the stream is up: the measured minute starts here
     started, processed, fps = time.time(), 0, 0.0
     while time.time() - started < seconds:
         processed = int(metric(page, "Frames analysed").replace(",", ""))
@@ -367,8 +383,9 @@ def _burn(stop) -> None:
 
 
 def test_webcam_keeps_up_with_a_busy_core(page):
-    stop = multiprocessing.Event()
-    hog = multiprocessing.Process(target=_burn, args=(stop,), daemon=True)
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of this one's browser pipes
+    stop = spawn.Event()
+    hog = spawn.Process(target=_burn, args=(stop,), daemon=True)
     hog.start()
     try:
         processed, fps = _webcam_run(page, seconds=60.0)
