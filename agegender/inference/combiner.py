@@ -1,9 +1,11 @@
 """The combiner: the networks' columns for a batch of faces in, one `ModelOutput` out (pure NumPy).
 
 Age: a mixture of the networks' age distributions, our network weighted by the age it reads (`age_weights` at
-`age_knots`: ours for children and the old, where it is better, the partner for adults, where that one is), then
-moved by a bias correction read off the mixture's mean (`age_bias` at the same knots). Its mean is the estimate,
-its sd the spread, and its central 90% at `temperature` the interval. Gender: P(female) from a weighted sum of
+`age_knots`: ours for children and the old, where it is better, the partner for adults, where that one is) and, with
+`low_detail`, more on adults' faces with little fine detail (the CC0 age network reads an adult's face enlarged
+from a few pixels years young; ours much less so), then moved by a bias correction read off the mixture's mean
+(`age_bias` at the same knots). Its mean is the estimate, its sd the spread, and its central 90% at `temperature`
+the interval. Gender: P(female) from a weighted sum of
 every network's logit (`gender`: a weight per network and a bias, another set for faces read as children;
 networks after the first two, such as the face descriptor's gender head, add to the gender only). A `gate` names a
 network read only where the others are unsure: P(female) comes from the stack without it (`gender_without`), and
@@ -79,6 +81,19 @@ def logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def our_weight(our_mean: np.ndarray, sharpness: np.ndarray | None, params: dict) -> np.ndarray:
+    """Our network's weight in the age mixture: `age_weights` at `age_knots` of the age it reads, and with
+    `low_detail`, leaning to ours on faces whose partner chip is less sharp than `knee`, wholly at `floor`, where
+    ours reads an adult (from none at `ages[0]` to all at `ages[1]`)."""
+    weight = np.interp(our_mean, params["age_knots"], params["age_weights"])
+    low = params.get("low_detail")
+    if low and sharpness is not None:
+        (young, adult), (knee, floor) = low["ages"], (low["knee"], low["floor"])
+        lean = np.clip((knee - sharpness) / (knee - floor), 0, 1) * np.clip((our_mean - young) / (adult - young), 0, 1)
+        weight = weight + (1 - weight) * lean
+    return weight
+
+
 class Combiner:
     """The combination of one serving's networks, from its parameters in the model spec."""
 
@@ -91,8 +106,9 @@ class Combiner:
         ours = columns[self.networks[0]]["age"]
         if len(self.networks) == 1:
             return ours
-        weight = np.interp(ours @ GRID, self.params["age_knots"], self.params["age_weights"])[:, None]
-        return weight * ours + (1 - weight) * columns[self.networks[1]]["age"]
+        partner = columns[self.networks[1]]
+        weight = our_weight(ours @ GRID, partner.get("sharpness"), self.params)[:, None]
+        return weight * ours + (1 - weight) * partner["age"]
 
     def age_shift(self, mixture_mean: np.ndarray) -> np.ndarray:
         if "age_bias" in self.params:

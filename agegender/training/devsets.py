@@ -57,9 +57,12 @@ def fairface_group(ages) -> np.ndarray:
     return np.searchsorted(FAIRFACE_EDGES, np.asarray(ages, np.float64), side="right")
 
 
-def cache_key(spec) -> str:
-    """What a network's cached outputs depend on: its files, and a fitted gender head where it has one."""
-    key = "-".join(sorted(spec.sha256.values()))[:16]
+def cache_key(net) -> str:
+    """What a network's cached outputs depend on: its files, the columns it gives, and a fitted gender head where
+    it has one."""
+    spec = net.spec
+    columns = hashlib.sha256(" ".join(net.columns).encode()).hexdigest()[:6]
+    key = "-".join(sorted(spec.sha256.values()))[:16] + "-" + columns
     head = spec.settings.get("gender_head")
     return key if head is None else f"{key}-{hashlib.sha256(json.dumps(head).encode()).hexdigest()[:8]}"
 
@@ -70,7 +73,7 @@ def outputs(name: str, networks: dict, estimator, root=None) -> dict[str, np.nda
     spec = SETS[name]
     merged: dict[str, np.ndarray] = {}
     for net_name, net in networks.items():
-        target = cache_dir() / "outputs" / f"{name}-{net_name}-{cache_key(net.spec)}.npz"
+        target = cache_dir() / "outputs" / f"{name}-{net_name}-{cache_key(net)}.npz"
         if not target.is_file():
             out = network_outputs(faces_of(name, root), {net_name: net}, spec.mode, spec.degradations,
                                   estimator=estimator)

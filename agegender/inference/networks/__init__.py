@@ -17,6 +17,7 @@ class Network:
 
     name: str = ""
     mirrors: bool = True  # whether mirror images mean anything to it (flip test-time augmentation)
+    columns: tuple[str, ...] = ("age", "p_female")  # what `predict` gives
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -61,14 +61,35 @@ def template_for(detector: str) -> np.ndarray:
     return np.c_[own, np.ones(len(own))] @ to_unit.T
 
 
+def _laplacian(grey: np.ndarray) -> np.ndarray:
+    """Mean absolute 4-neighbour Laplacian of each grey image [N, H, W]."""
+    lap = 4 * grey[:, 1:-1, 1:-1] - grey[:, :-2, 1:-1] - grey[:, 2:, 1:-1] - grey[:, 1:-1, :-2] - grey[:, 1:-1, 2:]
+    return np.abs(lap).mean(axis=(1, 2))
+
+
+def sharpness(chips: np.ndarray) -> np.ndarray:
+    """Fine detail of face chips [N, H, W, 3] (H, W even) against their coarse detail: the mean absolute Laplacian
+    of the grey chip over that of its half-size copy (+1). A face enlarged from a few pixels has little fine detail
+    for its coarse detail; a face with smooth skin has little of either, so it is not taken for one."""
+    grey = chips.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    n, h, w = grey.shape
+    if not n:
+        return np.zeros(0)
+    half = grey.reshape(n, h // 2, 2, w // 2, 2).mean(axis=(2, 4))
+    return (_laplacian(grey) / (_laplacian(half) + 1.0)).astype(np.float64)
+
+
 def _net_input(chips: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(((chips.astype(np.float32) - _MEANS) / 256.0).transpose(0, 3, 1, 2))
 
 
 class CC0Networks(Network):
-    """The two CC0 networks: an age distribution over 0.25-80 years (on our 0-100 grid) and P(female)."""
+    """The two CC0 networks: an age distribution over 0.25-80 years (on our 0-100 grid) and P(female); with them,
+    the `sharpness` of the age network's chip (the combiner trusts this age network less on faces with little
+    detail, which it reads young)."""
 
     name = "cc0"
+    columns = ("age", "p_female", "sharpness")
 
     def __init__(self, spec, threads: int = 0):
         self.spec = spec
@@ -81,8 +102,10 @@ class CC0Networks(Network):
                 "gender": dlib_chips(image, found.landmarks, GENDER_SIZE, template, pyramid)}
 
     def predict(self, crops: dict, flip: bool = False) -> dict[str, np.ndarray]:
-        """Columns `age` [N, 101] and `p_female` [N] (with `flip`, averaged with the mirror images')."""
+        """Columns `age` [N, 101] and `p_female` [N] (with `flip`, averaged with the mirror images'), and the age
+        chips' `sharpness` [N]."""
         age, gender = crops["age"], crops["gender"]
+        detail = sharpness(age)
         n = len(age)
         if flip:
             age, gender = np.concatenate([age, age[:, :, ::-1]]), np.concatenate([gender, gender[:, :, ::-1]])
@@ -90,4 +113,4 @@ class CC0Networks(Network):
         p_female = self.gender_net.run(None, {"images": _net_input(gender)})[0][:, 0] if n else np.zeros(0)
         if flip:
             probs, p_female = (probs[:n] + probs[n:]) / 2, (p_female[:n] + p_female[n:]) / 2
-        return {"age": on_age_grid(probs), "p_female": p_female.astype(np.float64)}
+        return {"age": on_age_grid(probs), "p_female": p_female.astype(np.float64), "sharpness": detail}

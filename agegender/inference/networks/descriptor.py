@@ -43,6 +43,7 @@ class Descriptor(Network):
 
     name = "descriptor"
     mirrors = False  # used as dlib uses it
+    columns = ("descriptor", "p_female")
 
     def __init__(self, spec: NetworkSpec | None = None, threads: int = 0):
         self.spec = spec or NetworkSpec.load(DESCRIPTOR_SPEC)
