@@ -116,10 +116,10 @@ def low_detail(sets: list[DevData], network: str) -> dict | None:
             "floor": round(float(np.median(shrunk)), 4), "ages": list(LOW_DETAIL_AGES)}
 
 
-def fit_age(sets: list[DevData], networks: list[str]) -> dict:
-    """Age weights and bias correction minimising the sets' mean age loss (each set counted the same), with the
-    faces short of detail leaning to our network (`low_detail`)."""
-    low = low_detail(sets, networks[1])
+def fit_age(sets: list[DevData], networks: list[str], lean: bool = False) -> dict:
+    """Age weights and bias correction minimising the sets' mean age loss (each set counted the same); with `lean`,
+    the faces short of detail leaning to our network (`low_detail`)."""
+    low = low_detail(sets, networks[1]) if lean else None
     sets = [s for s in sets if (~np.isnan(s.ages)).any() or (s.groups >= 0).any()]
     means = [[s.columns[n]["age"] @ GRID for n in networks] for s in sets]  # the mixture's mean is linear in them
     detail = [s.columns[networks[1]].get("sharpness") for s in sets]
@@ -182,13 +182,13 @@ def fit_band(sets: list[DevData], outputs: list) -> dict:
     return {"edges": list(BAND_EDGES), "half_widths": widths}
 
 
-def fit(sets: list[DevData], networks: list[str], base: dict | None = None) -> dict:
+def fit(sets: list[DevData], networks: list[str], base: dict | None = None, lean: bool = False) -> dict:
     """The combiner's parameters for `networks` fitted on `sets`. With one network (ours alone), `base` keeps its
     age offset and temperature from training, and only the abstention band is fitted."""
     if len(networks) == 1:
         params = {"networks": networks, **(base or {"age_offset": 0.0, "temperature": 1.0})}
     else:
-        params = {**fit_age(sets, networks[:2]), "networks": networks}
+        params = {**fit_age(sets, networks[:2], lean), "networks": networks}
         ages = [Combiner(params)(s.columns).age for s in sets]
         params["gender"] = fit_gender(sets, networks, ages)
         if len(networks) > 2:  # a third network (the descriptor's gender) is read only where the first two are unsure
@@ -211,12 +211,12 @@ def folds_of(persons: np.ndarray, k: int = FOLDS, seed: int = 0) -> np.ndarray:
     return np.array([fold[p] for p in persons])
 
 
-def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = None) -> dict:
+def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = None, lean: bool = False) -> dict:
     """Each development set's combined output where every face is predicted by a fit on the other folds."""
     folds = [folds_of(s.persons) for s in sets]
     parts = {s.name: [] for s in sets}
     for k in range(FOLDS):
-        params = fit([s.rows(f != k) for s, f in zip(sets, folds, strict=True)], networks, base)
+        params = fit([s.rows(f != k) for s, f in zip(sets, folds, strict=True)], networks, base, lean)
         for s, f in zip(sets, folds, strict=True):
             parts[s.name].append((np.flatnonzero(f == k), Combiner(params)(s.rows(f == k).columns)))
     result = {}
@@ -231,7 +231,8 @@ def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = No
 
 def fit_spec(spec_path, out=None, root=None) -> dict:
     """Fit every serving of a model spec on the development sets and write the spec (to `out`, default in place).
-    Our network alone keeps the age offset and temperature training fitted; only its abstention band is fitted."""
+    Our network alone keeps the age offset and temperature training fitted; only its abstention band is fitted. A
+    serving that has `low_detail` (fitted, or `true` to ask for it) gets it fitted too."""
     from ..inference.estimator import Estimator
     from .devsets import DEVELOPMENT, outputs
 
@@ -245,7 +246,7 @@ def fit_spec(spec_path, out=None, root=None) -> dict:
         chosen = {name: estimator.networks[name] for name in networks}
         sets = [dev_data(name, outputs(name, chosen, estimator, root), networks, estimator.flip)
                 for name in DEVELOPMENT]
-        raw["combiners"][serving] = fit(sets, networks, base)
+        raw["combiners"][serving] = fit(sets, networks, base, lean="low_detail" in params)
         log.info("%s: %s", serving, json.dumps(raw["combiners"][serving]))
     Path(out or spec_path).write_text(json.dumps(raw, indent=2) + "\n")
     return raw
