@@ -18,8 +18,8 @@ import numpy as np
 from agegender import Estimator
 from agegender.inference.combiner import Combiner
 from agegender.paths import MODEL_SPEC, SAMPLES
-from agegender.training.combine import dev_data, out_of_fold
-from agegender.training.devsets import DEVELOPMENT, FAIRFACE_GROUPS, fairface_group, outputs
+from agegender.training.combine import out_of_fold
+from agegender.training.devsets import DEVELOPMENT, FAIRFACE_GROUPS, dev_data, fairface_group, outputs
 from bench.report import RESULTS, bench_parser, write_json
 from bench.robustness import suite_lines
 from bench.widerface_gender import widerface_gender

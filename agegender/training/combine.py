@@ -18,7 +18,6 @@ Figures on development sets are out of fold: `FOLDS` folds split by person, each
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +25,8 @@ from scipy.optimize import minimize
 
 from ..inference.combiner import GRID, Combiner, logit, our_weight
 from ..inference.spec import OURS
-from .devsets import FAIRFACE_EDGES, FAIRFACE_GROUPS
+from .devsets import DEVELOPMENT, DevData, dev_data, outputs
 from .finalize import calibrate_temperature
-from .network_outputs import flipped_columns
 
 KNOTS = (0.0, 13.0, 20.0, 30.0, 45.0, 60.0, 80.0, 100.0)
 CHILD_BELOW = 13.0
@@ -52,51 +50,6 @@ LOW_DETAIL_PERCENTILE = 2
 LOW_DETAIL_AGES = (20.0, 30.0)
 PHOTO_SETS = ("utk_dev", "london", "lfw", "fairface")
 log = logging.getLogger(__name__)
-_LOW = np.r_[0.0, FAIRFACE_EDGES]
-_HIGH = np.r_[FAIRFACE_EDGES, np.inf]
-
-
-@dataclass
-class DevData:
-    """One development set as the combiner sees it: each network's columns and the labels, one row per face."""
-
-    name: str
-    columns: dict
-    ages: np.ndarray
-    groups: np.ndarray  # FairFace group index, -1 where none
-    genders: np.ndarray
-    persons: np.ndarray
-    races: np.ndarray
-    degradations: np.ndarray  # the robustness suite's degradation of each row ("none" for photos)
-
-    def rows(self, index) -> "DevData":
-        return DevData(self.name, {n: {k: v[index] for k, v in c.items()} for n, c in self.columns.items()},
-                       self.ages[index], self.groups[index], self.genders[index], self.persons[index],
-                       self.races[index], self.degradations[index])
-
-    def age_loss(self, estimate: np.ndarray) -> np.ndarray:
-        """Absolute error, or the distance to the labelled FairFace group; NaN where neither is known."""
-        out = np.abs(estimate - self.ages)
-        grouped = self.groups >= 0
-        g = self.groups[grouped]
-        out[grouped] = np.maximum(_LOW[g] - estimate[grouped], 0) + np.maximum(estimate[grouped] - _HIGH[g], 0)
-        return out
-
-
-def dev_data(name: str, outputs: dict, networks, flip=frozenset()) -> DevData:
-    """A set's `devsets.outputs` as combiner input, every degradation's rows stacked."""
-    faces = outputs["faces"]
-    degradations = sorted({key.split("/")[0] for key in outputs if key.count("/") >= 2})
-    parts = [flipped_columns(outputs, networks, d, flip) for d in degradations]
-    columns = {n: {k: np.concatenate([p[n][k] for p in parts]) for k in parts[0][n]} for n in networks}
-    groups = np.array([FAIRFACE_GROUPS.index(g) if g else -1 for g in faces.age_groups])
-
-    def tiled(values):
-        return np.tile(np.asarray(values), len(degradations))
-
-    return DevData(name, columns, tiled(faces.ages).astype(np.float64), tiled(groups),
-                   tiled(faces.genders).astype(np.float64), tiled(faces.persons), tiled(faces.races),
-                   np.repeat(degradations, len(faces.ages)))
 
 
 def _age_params(x, networks) -> dict:
@@ -234,7 +187,6 @@ def fit_spec(spec_path, out=None, root=None) -> dict:
     Our network alone keeps the age offset and temperature training fitted; only its abstention band is fitted. A
     serving that has `low_detail` (fitted, or `true` to ask for it) gets it fitted too."""
     from ..inference.estimator import Estimator
-    from .devsets import DEVELOPMENT, outputs
 
     spec_path = Path(spec_path)
     raw = json.loads(spec_path.read_text())

@@ -1,4 +1,5 @@
-"""The labelled sets models are chosen and checked on, and every network's outputs on them, cached per network file.
+"""The labelled sets models are chosen and checked on, every network's outputs on them (cached per network file),
+and each set as the combiner takes it (`DevData`).
 
 Development sets (the combiner is fitted on these; figures on them are reported out of fold): UTKFace dev as photos,
 UTKFace dev chips under every degradation of the robustness suite, and `offdomain_dev`'s London portraits, LFW news
@@ -15,10 +16,12 @@ import numpy as np
 from ..paths import cache_dir, data_root
 from .dataset import LabelledFaces, read_labels, utkface
 from .degrade import SUITE
-from .network_outputs import network_outputs
+from .network_outputs import flipped_columns, network_outputs
 
 FAIRFACE_GROUPS = ("0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+")
 FAIRFACE_EDGES = np.array([3, 10, 20, 30, 40, 50, 60, 70], np.float64)
+_LOW = np.r_[0.0, FAIRFACE_EDGES]
+_HIGH = np.r_[FAIRFACE_EDGES, np.inf]
 
 
 @dataclass(frozen=True)
@@ -85,3 +88,46 @@ def outputs(name: str, networks: dict, estimator, root=None) -> dict[str, np.nda
         merged.update(stored)
     merged["faces"] = faces_of(name, root).subset(merged["index"])
     return merged
+
+
+@dataclass
+class DevData:
+    """One development set as the combiner sees it: each network's columns and the labels, one row per face."""
+
+    name: str
+    columns: dict
+    ages: np.ndarray
+    groups: np.ndarray  # FairFace group index, -1 where none
+    genders: np.ndarray
+    persons: np.ndarray
+    races: np.ndarray
+    degradations: np.ndarray  # the robustness suite's degradation of each row ("none" for photos)
+
+    def rows(self, index) -> "DevData":
+        return DevData(self.name, {n: {k: v[index] for k, v in c.items()} for n, c in self.columns.items()},
+                       self.ages[index], self.groups[index], self.genders[index], self.persons[index],
+                       self.races[index], self.degradations[index])
+
+    def age_loss(self, estimate: np.ndarray) -> np.ndarray:
+        """Absolute error, or the distance to the labelled FairFace group; NaN where neither is known."""
+        out = np.abs(estimate - self.ages)
+        grouped = self.groups >= 0
+        g = self.groups[grouped]
+        out[grouped] = np.maximum(_LOW[g] - estimate[grouped], 0) + np.maximum(estimate[grouped] - _HIGH[g], 0)
+        return out
+
+
+def dev_data(name: str, outputs: dict, networks, flip=frozenset()) -> DevData:
+    """A set's `devsets.outputs` as combiner input, every degradation's rows stacked."""
+    faces = outputs["faces"]
+    degradations = sorted({key.split("/")[0] for key in outputs if key.count("/") >= 2})
+    parts = [flipped_columns(outputs, networks, d, flip) for d in degradations]
+    columns = {n: {k: np.concatenate([p[n][k] for p in parts]) for k in parts[0][n]} for n in networks}
+    groups = np.array([FAIRFACE_GROUPS.index(g) if g else -1 for g in faces.age_groups])
+
+    def tiled(values):
+        return np.tile(np.asarray(values), len(degradations))
+
+    return DevData(name, columns, tiled(faces.ages).astype(np.float64), tiled(groups),
+                   tiled(faces.genders).astype(np.float64), tiled(faces.persons), tiled(faces.races),
+                   np.repeat(degradations, len(faces.ages)))
