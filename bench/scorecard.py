@@ -154,8 +154,8 @@ def scorecard(spec, serving: str | None, root=None) -> dict:
     dev = [dev_data(n, outputs(n, chosen, estimator, root), networks, estimator.flip) for n in DEVELOPMENT]
     base = {k: params[k] for k in ("age_offset", "temperature") if k in params}
     combiner = Combiner(params, estimator.spec.interval_level)
-    lean = "low_detail" in params
-    results = out_of_fold(dev, networks, base, lean) if fitted else {d.name: combiner(d.columns) for d in dev}
+    lean, wary = "low_detail" in params, "low_detail" in params.get("gender_band", {})
+    results = out_of_fold(dev, networks, base, lean, wary) if fitted else {d.name: combiner(d.columns) for d in dev}
     lines, genders = {}, {}
     for d in dev:
         lines.update(set_lines(d.name, d, results[d.name]))

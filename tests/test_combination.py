@@ -99,16 +99,45 @@ def test_combiner_is_the_documented_formula(spec, sample_columns):
     assert np.all(out.age - bias <= np.maximum(*own) + 3) and np.all(out.age - bias >= np.minimum(*own) - 3)
 
 
+def _shrunk_portrait(estimator, width: int = 20):
+    """Obama's portrait, its face, and the portrait shrunk until the face is `width` px wide and enlarged back."""
+    image = read_image(SAMPLES / "obama_official_portrait.jpg")
+    found = estimator.detect(image)
+    small = width / float(found.widths[0])
+    blurred = cv2.resize(cv2.resize(image, None, fx=small, fy=small, interpolation=cv2.INTER_AREA),
+                         (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return image, found, blurred
+
+
+def test_faces_short_of_detail_have_a_gender_band_of_their_own(estimator):
+    """The shipped band: the same P(female) is told on a sharp face and "unknown" on one less sharp than `below`;
+    the Estimator reads each face's sharpness into it (the shrunk portrait has less, and gets the wider band)."""
+    band = estimator.spec.serving("combined")[1]["gender_band"]
+    low = band["low_detail"]
+    age = np.array([35.0, 35.0])
+    which = int(np.searchsorted(band["edges"], 35.0, side="right"))
+    usual, wary = band["half_widths"][which], low["half_widths"][which]
+    assert wary > usual
+    p_female = np.full(2, 0.5 + (usual + wary) / 2)
+    sharpness = np.array([low["below"] + 0.05, low["below"] - 0.05])
+    assert estimator.combiner.gender_known(p_female, age, sharpness).tolist() == [True, False]
+    assert estimator.combiner.gender_known(p_female, age).tolist() == [True, True]
+    image, found, blurred = _shrunk_portrait(estimator)
+    out = estimator.predict([estimator.crop(image, found), estimator.crop(blurred, found)])
+    sharp = out.data["sharpness"]
+    assert sharp[1] < low["below"] and sharp[1] < sharp[0] - 0.05, sharp
+    bands = np.searchsorted(band["edges"], out.age, side="right")
+    for i in (0, 1):
+        half = (low if sharp[i] < low["below"] else band)["half_widths"][bands[i]]
+        assert out.gender_known[i] == (abs(out.p_female[i] - 0.5) >= half), (i, out.p_female, out.age, sharp)
+
+
 def test_a_face_short_of_detail_leans_to_our_network():
     """The low-detail candidate on a portrait shrunk until its face is about 20 px wide and enlarged back: the CC0
     chip has less detail than the combiner's floor, so the age is our network's (bias-corrected); the portrait
     itself is sharper than the knee and keeps the fitted weights."""
     estimator = Estimator(LOW_DETAIL)
-    image = read_image(SAMPLES / "obama_official_portrait.jpg")
-    found = estimator.detect(image)
-    small = 20 / float(found.widths[0])
-    blurred = cv2.resize(cv2.resize(image, None, fx=small, fy=small, interpolation=cv2.INTER_AREA),
-                         (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+    image, found, blurred = _shrunk_portrait(estimator)
     crops = [estimator.crop(image, found), estimator.crop(blurred, found)]
     columns = predict_columns(estimator.networks, crops, estimator.flip, estimator.combiner)
     params = estimator.spec.serving("combined")[1]
@@ -242,7 +271,8 @@ def test_combination_teaches_what_it_serves(sample_chips, tmp_path, monkeypatch)
     assert run.returncode == 0, run.stderr[-3000:]
     faces = read_labels(sample_chips / "labels.csv")
     taught = load_targets(faces, target)
-    assert taught["kind"] == "combination 0.2.1" and not np.isnan(taught["p_female"]).any()
+    assert taught["kind"] == f"combination {ModelSpec.load(MODEL_SPEC).version}"
+    assert not np.isnan(taught["p_female"]).any()
     assert np.allclose(taught["age"].sum(axis=1), 1, atol=1e-3)
     served = Estimator(flip=True)
     for i, path in enumerate(faces.paths):  # the chip padded as chips mode pads it, so the detector sees the same

@@ -11,7 +11,8 @@ networks after the first two, such as the face descriptor's gender head, add to 
 network read only where the others are unsure: P(female) comes from the stack without it (`gender_without`), and
 where that is within `gate.within` of even, from the stack with it.
 Abstention: a gender is "unknown" where P(female) is within `gender_band.half_widths` of even, a half-width per
-band of the age estimate (`gender_band.edges`). With our network alone the age weights are 1 and the bias one
+band of the age estimate (`gender_band.edges`), and with `gender_band.low_detail` wider ones for faces with little
+fine detail, whose genders are wrong more often. With our network alone the age weights are 1 and the bias one
 `age_offset`. The parameters are fitted in `training/combine.py` and stored in the model spec.
 """
 
@@ -152,14 +153,23 @@ class Combiner:
         out[asked] = self._stack(sub, child[asked], gender)
         return out
 
-    def gender_known(self, p_female: np.ndarray, age: np.ndarray) -> np.ndarray:
+    def gender_known(self, p_female: np.ndarray, age: np.ndarray, sharpness: np.ndarray | None = None) -> np.ndarray:
+        """Where the gender is told: P(female) at least the band's half-width from even (with the band's
+        `low_detail`, its own half-widths for faces less sharp than `below`)."""
         band = self.params.get("gender_band")
         if not band:
             return np.ones(len(p_female), bool)
-        half = np.asarray(band["half_widths"])[np.searchsorted(band["edges"], age, side="right")]
+        which = np.searchsorted(band["edges"], age, side="right")
+        half = np.asarray(band["half_widths"])[which]
+        low = band.get("low_detail")
+        if low and sharpness is not None:
+            half = np.where(sharpness < low["below"], np.asarray(low["half_widths"])[which], half)
         return np.abs(p_female - 0.5) >= half
 
     def __call__(self, columns: dict) -> ModelOutput:
+        """The combined output; the partner's `sharpness`, where it gives one, is kept in `data`."""
         (age, std, low, high), child = self._age_and_child(columns)
         p_female = self.p_female(columns, child)
-        return ModelOutput(age, std, low, high, p_female, self.gender_known(p_female, age))
+        sharpness = columns[self.networks[1]].get("sharpness") if len(self.networks) > 1 else None
+        data = {} if sharpness is None else {"sharpness": np.asarray(sharpness, np.float64)}
+        return ModelOutput(age, std, low, high, p_female, self.gender_known(p_female, age, sharpness), data)

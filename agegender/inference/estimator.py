@@ -152,7 +152,7 @@ class Estimator:
 
     def _told(self, out: ModelOutput) -> ModelOutput:
         """`out` with the genders told: where the combiner does not abstain, or everywhere without `abstain`."""
-        told = self.combiner.gender_known(out.p_female, out.age)
+        told = self.combiner.gender_known(out.p_female, out.age, out.data.get("sharpness"))
         out.gender_known = told if self.abstain else np.ones(len(out), bool)
         return out
 

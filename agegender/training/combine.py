@@ -49,6 +49,10 @@ LOW_DETAIL_PERCENTILE = 2
 # it reads as 87 (the CC0 network: 32) moves 11 years older in sepia, 0-12 bias there 0.772 against 0.739.
 LOW_DETAIL_AGES = (20.0, 30.0)
 PHOTO_SETS = ("utk_dev", "london", "lfw", "fairface")
+# Genders of faces less sharp than this percentile of the development photos' have a band of their own: FairFace's
+# least sharp quarter of faces aged 10+ were told 83% right, the others 93-97%. Of 10, 25 and 40, 40 left the most
+# room under both limits on the development sets (FairFace 10+ abstaining 13.6%, UTKFace dev coverage 13+ 97.8%).
+UNSURE_PERCENTILE = 40
 log = logging.getLogger(__name__)
 
 
@@ -115,27 +119,43 @@ def fit_gender(sets: list[DevData], networks: list[str], ages: list[np.ndarray])
             "child": {m: round(float(x[n + 2 + i]), 3) for i, m in enumerate(networks)}, "child_below": CHILD_BELOW}
 
 
-def fit_band(sets: list[DevData], outputs: list) -> dict:
-    """Per band of the age estimate, the narrowest half-width around even P(female) whose answered genders are
-    `ANSWERED` right on average over the sets with faces in that band."""
+def _band_widths(sets: list[DevData], outputs: list, rows: list[np.ndarray]) -> list[float]:
+    """Per band of the age estimate, the narrowest half-width around even P(female) whose answered genders among
+    `rows` are `ANSWERED` right on average over the sets with at least 20 such faces in that band."""
     band_of = [np.searchsorted(BAND_EDGES, out.age, side="right") for out in outputs]
     widths = []
     for band in range(len(BAND_EDGES) + 1):
         chosen = 0.5
         for half in np.arange(0.0, 0.5, 0.005):
             accuracies = []
-            for s, out, b in zip(sets, outputs, band_of, strict=True):
-                told = (b == band) & ~np.isnan(s.genders) & (np.abs(out.p_female - 0.5) >= half)
+            for s, out, b, kept in zip(sets, outputs, band_of, rows, strict=True):
+                told = kept & (b == band) & ~np.isnan(s.genders) & (np.abs(out.p_female - 0.5) >= half)
                 if told.sum() >= 20:
                     accuracies.append(np.mean((out.p_female[told] >= 0.5) == (s.genders[told] == 1)))
             if accuracies and np.mean(accuracies) >= ANSWERED:
                 chosen = float(half)
                 break
         widths.append(round(chosen, 3))
-    return {"edges": list(BAND_EDGES), "half_widths": widths}
+    return widths
 
 
-def fit(sets: list[DevData], networks: list[str], base: dict | None = None, lean: bool = False) -> dict:
+def fit_band(sets: list[DevData], outputs: list, wary: bool = False) -> dict:
+    """The abstention band: `_band_widths` over every face; with `wary`, also over the faces less sharp than the
+    UNSURE_PERCENTILE of the development photos' (`low_detail`, never narrower than the band for all)."""
+    widths = _band_widths(sets, outputs, [np.ones(len(s.ages), bool) for s in sets])
+    band = {"edges": list(BAND_EDGES), "half_widths": widths}
+    if wary:
+        sharp = [out.data["sharpness"] for out in outputs]
+        below = float(np.percentile(np.concatenate([v for s, v in zip(sets, sharp, strict=True)
+                                                    if s.name in PHOTO_SETS]), UNSURE_PERCENTILE))
+        low = _band_widths(sets, outputs, [v < below for v in sharp])
+        band["low_detail"] = {"below": round(below, 4),
+                              "half_widths": [max(a, b) for a, b in zip(low, widths, strict=True)]}
+    return band
+
+
+def fit(sets: list[DevData], networks: list[str], base: dict | None = None, lean: bool = False,
+        wary: bool = False) -> dict:
     """The combiner's parameters for `networks` fitted on `sets`. With one network (ours alone), `base` keeps its
     age offset and temperature from training, and only the abstention band is fitted."""
     if len(networks) == 1:
@@ -153,7 +173,7 @@ def fit(sets: list[DevData], networks: list[str], base: dict | None = None, lean
         shift = np.interp(probs @ GRID, KNOTS, params["age_bias"])
         params["temperature"] = calibrate_temperature(probs, true, offset=shift)
     params.pop("gender_band", None)
-    params["gender_band"] = fit_band(sets, [Combiner(params)(s.columns) for s in sets])
+    params["gender_band"] = fit_band(sets, [Combiner(params)(s.columns) for s in sets], wary)
     return params
 
 
@@ -164,12 +184,13 @@ def folds_of(persons: np.ndarray, k: int = FOLDS, seed: int = 0) -> np.ndarray:
     return np.array([fold[p] for p in persons])
 
 
-def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = None, lean: bool = False) -> dict:
+def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = None, lean: bool = False,
+                wary: bool = False) -> dict:
     """Each development set's combined output where every face is predicted by a fit on the other folds."""
     folds = [folds_of(s.persons) for s in sets]
     parts = {s.name: [] for s in sets}
     for k in range(FOLDS):
-        params = fit([s.rows(f != k) for s, f in zip(sets, folds, strict=True)], networks, base, lean)
+        params = fit([s.rows(f != k) for s, f in zip(sets, folds, strict=True)], networks, base, lean, wary)
         for s, f in zip(sets, folds, strict=True):
             parts[s.name].append((np.flatnonzero(f == k), Combiner(params)(s.rows(f == k).columns)))
     result = {}
@@ -185,7 +206,8 @@ def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = No
 def fit_spec(spec_path, out=None, root=None) -> dict:
     """Fit every serving of a model spec on the development sets and write the spec (to `out`, default in place).
     Our network alone keeps the age offset and temperature training fitted; only its abstention band is fitted. A
-    serving that has `low_detail` (fitted, or `true` to ask for it) gets it fitted too."""
+    serving that has `low_detail` (fitted, or `true` to ask for it) gets it fitted too, and so does one whose
+    `gender_band` has it."""
     from ..inference.estimator import Estimator
 
     spec_path = Path(spec_path)
@@ -198,7 +220,8 @@ def fit_spec(spec_path, out=None, root=None) -> dict:
         chosen = {name: estimator.networks[name] for name in networks}
         sets = [dev_data(name, outputs(name, chosen, estimator, root), networks, estimator.flip)
                 for name in DEVELOPMENT]
-        raw["combiners"][serving] = fit(sets, networks, base, lean="low_detail" in params)
+        raw["combiners"][serving] = fit(sets, networks, base, lean="low_detail" in params,
+                                        wary="low_detail" in params.get("gender_band", {}))
         log.info("%s: %s", serving, json.dumps(raw["combiners"][serving]))
     Path(out or spec_path).write_text(json.dumps(raw, indent=2) + "\n")
     return raw
