@@ -12,7 +12,8 @@ faces read as children (under `CHILD_BELOW`) and one for the others; with a thir
 first two, which decides where it is sure (`GATE_WITHIN`). Interval: the temperature that makes the 90% intervals
 hold 90% of the true ages. Abstention: for each band of the age estimate (`BAND_EDGES`), the narrowest band around
 even P(female) whose answered genders are `ANSWERED` right on the development faces read in that band (sets counted
-equally).
+equally), and with the band's `low_detail`, the same again on the faces less sharp than `UNSURE_PERCENTILE` of the
+development photos'.
 Figures on development sets are out of fold: `FOLDS` folds split by person, each predicted by a fit on the others.
 """
 
@@ -45,8 +46,9 @@ LOW_DETAIL_PERCENTILE = 2
 # The lean is for faces our network reads as adults (none under 20, all from 30): at 32 px the CC0 network reads
 # UTKFace test's 40-59 year olds 7.7 years young and its 60+ 18 years young (clean: 3.4 and 9.0), its children as
 # clean (+1.0). From 13 to 20 instead, UTKFace test's gender before abstention lost a face (94.46%) and down32's
-# bias was -0.35 (here -0.31). A child our network misreads as an adult still leans the wrong way: a one-year-old
-# it reads as 87 (the CC0 network: 32) moves 11 years older in sepia, 0-12 bias there 0.772 against 0.739.
+# bias was -0.35 (here -0.31). A face our network misreads as an adult still leans the wrong way: a UTKFace test
+# chip labelled one year old, showing cloth, that it reads as 87 (the CC0 network: 32) moves 11 years older in
+# sepia, 0-12 bias there 0.772 against 0.739.
 LOW_DETAIL_AGES = (20.0, 30.0)
 PHOTO_SETS = ("utk_dev", "london", "lfw", "fairface")
 # Genders of faces less sharp than this percentile of the development photos' have a band of their own: FairFace's
