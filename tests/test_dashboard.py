@@ -341,7 +341,10 @@ def _start_webcam(page) -> float:
             metric(page, "Frames analysed", timeout=60_000)
             return time.time() - clicked
         except PlaywrightTimeout:
-            shown = frame.locator("body").inner_text(timeout=10_000).replace("\n", " | ")
+            try:
+                shown = frame.locator("body").inner_text(timeout=10_000).replace("\n", " | ")
+            except PlaywrightTimeout:
+                shown = "(no component to read)"
             warnings.warn(f"webcam: try {attempt}, no stream {time.time() - clicked:.0f} s after START; the "
                           f"component showed: {shown}", stacklevel=1)
     pytest.fail(f"the webcam stream did not start in two tries; the component showed: {shown}")
