@@ -63,15 +63,21 @@ def _age_params(x, networks) -> dict:
             "age_bias": list(x[8:]), "temperature": 1.0}
 
 
+def _photos_percentile(sets: list[DevData], values: list[np.ndarray], percent: float) -> float:
+    """A percentile of per-face `values` (one array per set) over the development photos' faces (PHOTO_SETS)."""
+    photos = [v for s, v in zip(sets, values, strict=True) if s.name in PHOTO_SETS]
+    return float(np.percentile(np.concatenate(photos), percent))
+
+
 def low_detail(sets: list[DevData], network: str) -> dict | None:
     """Where faces count as short of detail (the combiner's `low_detail`), from the partner's chip sharpness: the
     knee is the LOW_DETAIL_PERCENTILE of the development photos' faces, the floor the median of the UTKFace dev
     chips shrunk to 32 px (the robustness suite's down32). None where the network gives no sharpness."""
     if "sharpness" not in sets[0].columns[network]:
         return None
-    photos = np.concatenate([s.columns[network]["sharpness"] for s in sets if s.name in PHOTO_SETS])
-    shrunk = np.concatenate([s.columns[network]["sharpness"][s.degradations == "down32"] for s in sets])
-    return {"knee": round(float(np.percentile(photos, LOW_DETAIL_PERCENTILE)), 4),
+    sharp = [s.columns[network]["sharpness"] for s in sets]
+    shrunk = np.concatenate([v[s.degradations == "down32"] for s, v in zip(sets, sharp, strict=True)])
+    return {"knee": round(_photos_percentile(sets, sharp, LOW_DETAIL_PERCENTILE), 4),
             "floor": round(float(np.median(shrunk)), 4), "ages": list(LOW_DETAIL_AGES)}
 
 
@@ -148,8 +154,7 @@ def fit_band(sets: list[DevData], outputs: list, wary: bool = False) -> dict:
     band = {"edges": list(BAND_EDGES), "half_widths": widths}
     if wary:
         sharp = [out.data["sharpness"] for out in outputs]
-        below = float(np.percentile(np.concatenate([v for s, v in zip(sets, sharp, strict=True)
-                                                    if s.name in PHOTO_SETS]), UNSURE_PERCENTILE))
+        below = _photos_percentile(sets, sharp, UNSURE_PERCENTILE)
         low = _band_widths(sets, outputs, [v < below for v in sharp])
         band["low_detail"] = {"below": round(below, 4),
                               "half_widths": [max(a, b) for a, b in zip(low, widths, strict=True)]}
