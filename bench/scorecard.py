@@ -18,7 +18,7 @@ import numpy as np
 from agegender import Estimator
 from agegender.inference.combiner import Combiner
 from agegender.paths import MODEL_SPEC, SAMPLES
-from agegender.training.combine import out_of_fold
+from agegender.training.combine import asked, out_of_fold
 from agegender.training.devsets import DEVELOPMENT, FAIRFACE_GROUPS, dev_data, fairface_group, outputs
 from bench.report import RESULTS, bench_parser, write_json
 from bench.robustness import suite_lines
@@ -154,8 +154,8 @@ def scorecard(spec, serving: str | None, root=None) -> dict:
     dev = [dev_data(n, outputs(n, chosen, estimator, root), networks, estimator.flip) for n in DEVELOPMENT]
     base = {k: params[k] for k in ("age_offset", "temperature") if k in params}
     combiner = Combiner(params, estimator.spec.interval_level)
-    lean, wary = "low_detail" in params, "low_detail" in params.get("gender_band", {})
-    results = out_of_fold(dev, networks, base, lean, wary) if fitted else {d.name: combiner(d.columns) for d in dev}
+    results = out_of_fold(dev, networks, base, **asked(params)) if fitted else {d.name: combiner(d.columns)
+                                                                                for d in dev}
     lines, genders = {}, {}
     for d in dev:
         lines.update(set_lines(d.name, d, results[d.name]))

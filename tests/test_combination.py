@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from agegender import Estimator, read_image
-from agegender.inference.combiner import GRID, Combiner
+from agegender.inference.combiner import GRID, Combiner, our_weight, relative_spread
 from agegender.inference.networks import predict_columns
 from agegender.inference.spec import ModelSpec
 from agegender.paths import MODEL_SPEC, MODELS, SAMPLES
@@ -51,6 +51,11 @@ def _by_hand(params: dict, columns: dict):
     ages, females = [], []
     for i in range(len(ours["p_female"])):
         weight = np.interp(ours["age"][i] @ GRID, params["age_knots"], params["age_weights"])
+        if params.get("age_spread"):  # the surer network gains: sd (+1 y) over the age read (+5 y), on the logit
+            unsure = [np.log((np.sqrt(max(p @ GRID**2 - (p @ GRID) ** 2, 0)) + 1) / (p @ GRID + 5))
+                      for p in (ours["age"][i], cc0["age"][i])]
+            weight = min(max(weight, 1e-3), 1 - 1e-3)
+            weight = 1 / (1 + np.exp(-(np.log(weight / (1 - weight)) + params["age_spread"] * (unsure[1] - unsure[0]))))
         low = params.get("low_detail")  # less detail than the knee: leaning to ours, wholly at the floor, for adults
         if low:
             lean = min(max((low["knee"] - cc0["sharpness"][i]) / (low["knee"] - low["floor"]), 0.0), 1.0)
@@ -97,6 +102,27 @@ def test_combiner_is_the_documented_formula(spec, sample_columns):
     own = [sample_columns[n]["age"] @ GRID for n in ("agegender", "cc0")]
     bias = np.interp(out.age, params["age_knots"], params["age_bias"])
     assert np.all(out.age - bias <= np.maximum(*own) + 3) and np.all(out.age - bias >= np.minimum(*own) - 3)
+
+
+def test_the_surer_network_weighs_more():
+    """With `age_spread`, of two faces both networks read as 40, the one our network reads with a narrow distribution
+    and the partner with a wide one leans to ours, and the other way round to the partner; equal spreads keep the
+    fitted weight."""
+    params = ModelSpec.load(MODEL_SPEC).serving("combined")[1]
+    assert params["age_spread"] > 0
+
+    def peak(sd):
+        p = np.exp(-0.5 * ((GRID - 40) / sd) ** 2)
+        return p / p.sum()
+
+    narrow, wide = peak(3.0), peak(9.0)
+    columns = {"agegender": {"age": np.stack([narrow, wide, narrow])}, "cc0": {"age": np.stack([wide, narrow, narrow])}}
+    spread = relative_spread(columns["cc0"]["age"]) - relative_spread(columns["agegender"]["age"])
+    weight = our_weight(np.full(3, 40.0), None, params, spread)
+    fitted = np.interp(40.0, params["age_knots"], params["age_weights"])
+    assert weight[0] > fitted + 0.05 and weight[1] < fitted - 0.05 and abs(weight[2] - fitted) < 1e-9, weight
+    mixture = Combiner(params).mixture(columns)
+    np.testing.assert_allclose(mixture[0], weight[0] * narrow + (1 - weight[0]) * wide)
 
 
 def _shrunk_portrait(estimator, width: int = 20):

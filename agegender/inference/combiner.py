@@ -1,8 +1,10 @@
 """The combiner: the networks' columns for a batch of faces in, one `ModelOutput` out (pure NumPy).
 
 Age: a mixture of the networks' age distributions, our network weighted by the age it reads (`age_weights` at
-`age_knots`: ours for children and the old, where it is better, the partner for adults, where that one is) and, with
-`low_detail`, more on adults' faces with little fine detail (the CC0 age network reads an adult's face enlarged
+`age_knots`: ours for children and the old, where it is better, the partner for adults, where that one is), with
+`age_spread`, more on the network that is surer of this face than the other (each network's spread relative to the
+age it reads, compared on the logit of the weight), and with `low_detail`, more on adults' faces with little fine
+detail (the CC0 age network reads an adult's face enlarged
 from a few pixels years young; ours much less so), then moved by a bias correction read off the mixture's mean
 (`age_bias` at the same knots). Its mean is the estimate, its sd the spread, and its central 90% at `temperature`
 the interval. Gender: P(female) from a weighted sum of every network's logit (`gender`: a weight per network and a
@@ -22,6 +24,7 @@ import numpy as np
 N_AGES = 101  # age distributions are over whole years 0..100
 GRID = np.arange(N_AGES, dtype=np.float64)
 INTERVAL_LEVEL = 0.9  # the interval given with every age
+SPREAD_YEARS = 5.0  # keeps an infant's relative spread finite
 
 
 @dataclass
@@ -81,11 +84,25 @@ def logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def our_weight(our_mean: np.ndarray, sharpness: np.ndarray | None, params: dict) -> np.ndarray:
-    """Our network's weight in the age mixture: `age_weights` at `age_knots` of the age it reads, and with
-    `low_detail`, leaning to ours on faces whose partner chip is less sharp than `knee`, wholly at `floor`, where
-    ours reads an adult (from none at `ages[0]` to all at `ages[1]`)."""
+def relative_spread(probs: np.ndarray) -> np.ndarray:
+    """How unsure a network is of each face's age: the log of its distribution's sd (plus a year) over the age it
+    reads (plus `SPREAD_YEARS`), since a network's spread grows with the age it reads."""
+    mean = probs @ GRID
+    sd = np.sqrt(np.maximum(probs @ GRID**2 - mean**2, 0.0))
+    return np.log((sd + 1.0) / (mean + SPREAD_YEARS))
+
+
+def our_weight(our_mean: np.ndarray, sharpness: np.ndarray | None, params: dict,
+               spread: np.ndarray | None = None) -> np.ndarray:
+    """Our network's weight in the age mixture: `age_weights` at `age_knots` of the age it reads; with `age_spread`,
+    its logit moved by that much times `spread` (the partner's `relative_spread` less ours: positive where ours is
+    the surer); and with `low_detail`, leaning to ours on faces whose partner chip is less sharp than `knee`, wholly
+    at `floor`, where ours reads an adult (from none at `ages[0]` to all at `ages[1]`)."""
     weight = np.interp(our_mean, params["age_knots"], params["age_weights"])
+    slope = params.get("age_spread")
+    if slope and spread is not None:
+        weight = np.clip(weight, 1e-3, 1 - 1e-3)
+        weight = 1 / (1 + np.exp(-(np.log(weight / (1 - weight)) + slope * spread)))
     low = params.get("low_detail")
     if low and sharpness is not None:
         (young, adult), (knee, floor) = low["ages"], (low["knee"], low["floor"])
@@ -107,7 +124,8 @@ class Combiner:
         if len(self.networks) == 1:
             return ours
         partner = columns[self.networks[1]]
-        weight = our_weight(ours @ GRID, partner.get("sharpness"), self.params)[:, None]
+        spread = relative_spread(partner["age"]) - relative_spread(ours)
+        weight = our_weight(ours @ GRID, partner.get("sharpness"), self.params, spread)[:, None]
         return weight * ours + (1 - weight) * partner["age"]
 
     def age_shift(self, mixture_mean: np.ndarray) -> np.ndarray:

@@ -4,9 +4,11 @@ Every development set counts the same, whatever its size (UTKFace dev photos, it
 FairFace), so UTKFace, where our network was trained, does not outvote the photos unlike it. Age: the weights of
 our network (against the second, the CC0 age network) and the bias correction at `KNOTS` minimise the mean absolute
 error (for FairFace, which gives age groups, the distance to the labelled group), with a penalty on uneven weights
-and on large corrections; faces short of fine detail lean to our network (`low_detail`, set from the sharpness of
-the development photos' faces and of UTKFace dev chips shrunk to 32 px, not by the loss, which barely moves with
-it: the CC0 network's young reading of such faces shows in the bias, not in the error). Gender: a logistic
+and on large corrections; with `age_spread`, also the slope by which the network surer of a face (by its spread
+relative to the age it reads) gets more weight; faces short of fine detail lean to our network (`low_detail`, set
+from the sharpness of the development photos' faces and of UTKFace dev chips shrunk to 32 px, not by the loss,
+which barely moves with it: the CC0 network's young reading of such faces shows in the bias, not in the error).
+Gender: a logistic
 regression of the label on every network's logit (the descriptor's gender head among them), one set of weights for
 faces read as children (under `CHILD_BELOW`) and one for the others; with a third network, also the stack of the
 first two, which decides where it is sure (`GATE_WITHIN`). Interval: the temperature that makes the 90% intervals
@@ -24,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from ..inference.combiner import GRID, Combiner, logit, our_weight
+from ..inference.combiner import GRID, Combiner, logit, our_weight, relative_spread
 from ..inference.spec import OURS
 from .devsets import DEVELOPMENT, DevData, dev_data, outputs
 from .finalize import calibrate_temperature
@@ -59,8 +61,14 @@ log = logging.getLogger(__name__)
 
 
 def _age_params(x, networks) -> dict:
-    return {"networks": networks, "age_knots": list(KNOTS), "age_weights": list(np.clip(x[:8], 0, 1)),
-            "age_bias": list(x[8:]), "temperature": 1.0}
+    """The fitted age parameters, rounded (weights and corrections at KNOTS, then `age_spread` where fitted)."""
+    params = {"networks": networks, "age_knots": list(KNOTS), "age_weights": _rounded(np.clip(x[:8], 0, 1)),
+              "age_bias": _rounded(x[8:16]), "temperature": 1.0}
+    return {**params, "age_spread": round(float(x[16]), 3)} if len(x) > 16 else params
+
+
+def _rounded(values) -> list[float]:
+    return [round(float(v), 3) for v in values]
 
 
 def _photos_percentile(sets: list[DevData], values: list[np.ndarray], percent: float) -> float:
@@ -81,27 +89,28 @@ def low_detail(sets: list[DevData], network: str) -> dict | None:
             "floor": round(float(np.median(shrunk)), 4), "ages": list(LOW_DETAIL_AGES)}
 
 
-def fit_age(sets: list[DevData], networks: list[str], lean: bool = False) -> dict:
+def fit_age(sets: list[DevData], networks: list[str], lean: bool = False, spread: bool = False) -> dict:
     """Age weights and bias correction minimising the sets' mean age loss (each set counted the same); with `lean`,
-    the faces short of detail leaning to our network (`low_detail`)."""
+    the faces short of detail leaning to our network (`low_detail`); with `spread`, the slope `age_spread`."""
     low = low_detail(sets, networks[1]) if lean else None
     sets = [s for s in sets if (~np.isnan(s.ages)).any() or (s.groups >= 0).any()]
     means = [[s.columns[n]["age"] @ GRID for n in networks] for s in sets]  # the mixture's mean is linear in them
     detail = [s.columns[networks[1]].get("sharpness") for s in sets]
+    spreads = [relative_spread(s.columns[networks[1]]["age"]) - relative_spread(s.columns[networks[0]]["age"])
+               for s in sets]
 
     def objective(x):
         losses = []
-        for s, (ours, partner), sharp in zip(sets, means, detail, strict=True):
+        for s, (ours, partner), sharp, apart in zip(sets, means, detail, spreads, strict=True):
             weight = our_weight(ours, sharp, {"age_knots": KNOTS, "age_weights": np.clip(x[:8], 0, 1),
-                                              "low_detail": low})
+                                              "low_detail": low, "age_spread": x[16] if spread else 0}, apart)
             mean = weight * ours + (1 - weight) * partner
-            losses.append(np.nanmean(s.age_loss(np.clip(mean + np.interp(mean, KNOTS, x[8:]), 0, 100))))
-        return np.mean(losses) + 0.01 * np.sum(np.diff(x[:8]) ** 2) + 0.01 * np.sum(x[8:] ** 2)
+            losses.append(np.nanmean(s.age_loss(np.clip(mean + np.interp(mean, KNOTS, x[8:16]), 0, 100))))
+        return np.mean(losses) + 0.01 * np.sum(np.diff(x[:8]) ** 2) + 0.01 * np.sum(x[8:16] ** 2)
 
-    result = minimize(objective, np.r_[np.full(8, 0.5), np.zeros(8)], method="Powell",
-                      options={"maxiter": 20000, "xtol": 1e-3, "ftol": 1e-7})
-    params = {key: [round(float(v), 3) for v in value] if isinstance(value, list) and key != "networks" else value
-              for key, value in _age_params(result.x, networks).items()}
+    start = np.r_[np.full(8, 0.5), np.zeros(9 if spread else 8)]
+    result = minimize(objective, start, method="Powell", options={"maxiter": 20000, "xtol": 1e-3, "ftol": 1e-7})
+    params = _age_params(result.x, networks)
     return {**params, "low_detail": low} if low else params
 
 
@@ -161,14 +170,21 @@ def fit_band(sets: list[DevData], outputs: list, wary: bool = False) -> dict:
     return band
 
 
+def asked(params: dict) -> dict:
+    """What a serving's parameters ask `fit` for beyond the weights, corrections and band (fitted already, or `true`
+    to ask): `low_detail` (lean), the band's `low_detail` (wary) and `age_spread` (spread)."""
+    return {"lean": "low_detail" in params, "wary": "low_detail" in params.get("gender_band", {}),
+            "spread": "age_spread" in params}
+
+
 def fit(sets: list[DevData], networks: list[str], base: dict | None = None, lean: bool = False,
-        wary: bool = False) -> dict:
-    """The combiner's parameters for `networks` fitted on `sets`. With one network (ours alone), `base` keeps its
-    age offset and temperature from training, and only the abstention band is fitted."""
+        wary: bool = False, spread: bool = False) -> dict:
+    """The combiner's parameters for `networks` fitted on `sets` (with what `asked` names). With one network (ours
+    alone), `base` keeps its age offset and temperature from training, and only the abstention band is fitted."""
     if len(networks) == 1:
         params = {"networks": networks, **(base or {"age_offset": 0.0, "temperature": 1.0})}
     else:
-        params = {**fit_age(sets, networks[:2], lean), "networks": networks}
+        params = {**fit_age(sets, networks[:2], lean, spread), "networks": networks}
         ages = [Combiner(params)(s.columns).age for s in sets]
         params["gender"] = fit_gender(sets, networks, ages)
         if len(networks) > 2:  # a third network (the descriptor's gender) is read only where the first two are unsure
@@ -191,13 +207,13 @@ def folds_of(persons: np.ndarray, k: int = FOLDS, seed: int = 0) -> np.ndarray:
     return np.array([fold[p] for p in persons])
 
 
-def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = None, lean: bool = False,
-                wary: bool = False) -> dict:
-    """Each development set's combined output where every face is predicted by a fit on the other folds."""
+def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = None, **asks) -> dict:
+    """Each development set's combined output where every face is predicted by a fit (with `asks`, as `asked`
+    gives them) on the other folds."""
     folds = [folds_of(s.persons) for s in sets]
     parts = {s.name: [] for s in sets}
     for k in range(FOLDS):
-        params = fit([s.rows(f != k) for s, f in zip(sets, folds, strict=True)], networks, base, lean, wary)
+        params = fit([s.rows(f != k) for s, f in zip(sets, folds, strict=True)], networks, base, **asks)
         for s, f in zip(sets, folds, strict=True):
             parts[s.name].append((np.flatnonzero(f == k), Combiner(params)(s.rows(f == k).columns)))
     result = {}
@@ -213,8 +229,7 @@ def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = No
 def fit_spec(spec_path, out=None, root=None) -> dict:
     """Fit every serving of a model spec on the development sets and write the spec (to `out`, default in place).
     Our network alone keeps the age offset and temperature training fitted; only its abstention band is fitted. A
-    serving that has `low_detail` (fitted, or `true` to ask for it) gets it fitted too, and so does one whose
-    `gender_band` has it."""
+    serving gets fitted what `asked` finds in it (`low_detail`, the band's `low_detail`, `age_spread`)."""
     from ..inference.estimator import Estimator
 
     spec_path = Path(spec_path)
@@ -227,8 +242,7 @@ def fit_spec(spec_path, out=None, root=None) -> dict:
         chosen = {name: estimator.networks[name] for name in networks}
         sets = [dev_data(name, outputs(name, chosen, estimator, root), networks, estimator.flip)
                 for name in DEVELOPMENT]
-        raw["combiners"][serving] = fit(sets, networks, base, lean="low_detail" in params,
-                                        wary="low_detail" in params.get("gender_band", {}))
+        raw["combiners"][serving] = fit(sets, networks, base, **asked(params))
         log.info("%s: %s", serving, json.dumps(raw["combiners"][serving]))
     Path(out or spec_path).write_text(json.dumps(raw, indent=2) + "\n")
     return raw
