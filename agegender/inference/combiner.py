@@ -4,17 +4,17 @@ Age: a mixture of the networks' age distributions, our network weighted by the a
 `age_knots`: ours for children and the old, where it is better, the partner for adults, where that one is), with
 `age_spread`, more on the network that is surer of this face than the other (each network's spread relative to the
 age it reads, compared on the logit of the weight), and with `low_detail`, more on adults' faces with little fine
-detail (the CC0 age network reads an adult's face enlarged
-from a few pixels years young; ours much less so), then moved by a bias correction read off the mixture's mean
-(`age_bias` at the same knots). Its mean is the estimate, its sd the spread, and its central 90% at `temperature`
-the interval. Gender: P(female) from a weighted sum of every network's logit (`gender`: a weight per network and a
-bias, another set for faces read as children; networks after the first two, such as the face descriptor's gender
-head, add to the gender only). A `gate` names a network read only where the others are unsure: P(female) comes from
-the stack without it (`gender_without`), and where that is within `gate.within` of even, from the stack with it.
-Abstention: a gender is "unknown" where P(female) is within `gender_band.half_widths` of even, a half-width per
-band of the age estimate (`gender_band.edges`), and with `gender_band.low_detail` wider ones for faces with little
-fine detail, whose genders are wrong more often. With our network alone the age weights are 1 and the bias one
-`age_offset`. The parameters are fitted in `training/combine.py` and stored in the model spec.
+detail (the CC0 age network reads an adult's face enlarged from a few pixels years young; ours much less so), then
+moved by a bias correction read off the mixture's mean (`age_bias` at the same knots). Its mean is the estimate, its
+sd the spread, and its central 90% at `temperature` the interval. Gender: P(female) from a weighted sum of every
+network's logit (`gender`: a weight per network and a bias, another set for faces read as children; networks after
+the first two, such as the face descriptor's gender head, add to the gender only). A `gate` names a network read
+only where the others are unsure: P(female) comes from the stack without it (`gender_without`), and where that is
+within `gate.within` of even, from the stack with it. Abstention: a gender is "unknown" where P(female) is within
+`gender_band.half_widths` of even, a half-width per band of the age estimate (`gender_band.edges`), and with
+`gender_band.low_detail` wider ones for faces with little fine detail, whose genders are wrong more often. With our
+network alone the age weights are 1 and the bias one `age_offset`. The parameters are fitted in
+`training/combine.py` and stored in the model spec.
 """
 
 from dataclasses import dataclass, field

@@ -1,21 +1,20 @@
 """Fitting the combiner (`inference/combiner.py`) on the development sets, and its out-of-fold figures.
 
 Every development set counts the same, whatever its size (UTKFace dev photos, its degraded chips, London, LFW,
-FairFace), so UTKFace, where our network was trained, does not outvote the photos unlike it. Age: the weights of
-our network (against the second, the CC0 age network) and the bias correction at `KNOTS` minimise the mean absolute
+FairFace), so UTKFace, where our network was trained, does not outvote the photos unlike it. Age: the weights of our
+network (against the second, the CC0 age network) and the bias correction at `KNOTS` minimise the mean absolute
 error (for FairFace, which gives age groups, the distance to the labelled group), with a penalty on uneven weights
 and on large corrections; with `age_spread`, also the slope by which the network surer of a face (by its spread
 relative to the age it reads) gets more weight; faces short of fine detail lean to our network (`low_detail`, set
-from the sharpness of the development photos' faces and of UTKFace dev chips shrunk to 32 px, not by the loss,
-which barely moves with it: the CC0 network's young reading of such faces shows in the bias, not in the error).
-Gender: a logistic
-regression of the label on every network's logit (the descriptor's gender head among them), one set of weights for
-faces read as children (under `CHILD_BELOW`) and one for the others; with a third network, also the stack of the
-first two, which decides where it is sure (`GATE_WITHIN`). Interval: the temperature that makes the 90% intervals
-hold 90% of the true ages. Abstention: for each band of the age estimate (`BAND_EDGES`), the narrowest band around
-even P(female) whose answered genders are `ANSWERED` right on the development faces read in that band (sets counted
-equally), and with the band's `low_detail`, the same again on the faces less sharp than `UNSURE_PERCENTILE` of the
-development photos'.
+from the sharpness of the development photos' faces and of UTKFace dev chips shrunk to 32 px, not by the loss, which
+barely moves with it: the CC0 network's young reading of such faces shows in the bias, not in the error). Gender: a
+logistic regression of the label on every network's logit (the descriptor's gender head among them), one set of
+weights for faces read as children (under `CHILD_BELOW`) and one for the others; with a third network, also the
+stack of the first two, which decides where it is sure (`GATE_WITHIN`). Interval: the temperature that makes the 90%
+intervals hold 90% of the true ages. Abstention: for each band of the age estimate (`BAND_EDGES`), the narrowest
+band around even P(female) whose answered genders are `ANSWERED` right on the development faces read in that band
+(sets counted equally), and with the band's `low_detail`, the same again on the faces less sharp than
+`UNSURE_PERCENTILE` of the development photos'.
 Figures on development sets are out of fold: `FOLDS` folds split by person, each predicted by a fit on the others.
 """
 
