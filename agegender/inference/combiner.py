@@ -61,6 +61,13 @@ def _quantile(cdf: np.ndarray, q: float) -> np.ndarray:
     return idx - 1 + np.clip((q - below) / step, 0.0, 1.0) + 0.5
 
 
+def moments(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd (years) of each row's age distribution over whole years from 0."""
+    grid = np.arange(probs.shape[1], dtype=np.float64)
+    mean = probs @ grid
+    return mean, np.sqrt(np.maximum(probs @ grid**2 - mean**2, 0.0))
+
+
 def summarise(probs: np.ndarray, temperature: float = 1.0, level: float = INTERVAL_LEVEL, offset=0.0):
     """Mean, sd and central `level` interval of age distributions; the interval uses tempered probabilities.
 
@@ -68,9 +75,7 @@ def summarise(probs: np.ndarray, temperature: float = 1.0, level: float = INTERV
     """
     probs = np.asarray(probs, dtype=np.float64)
     top = probs.shape[1] - 1
-    grid = np.arange(probs.shape[1], dtype=np.float64)
-    mean = probs @ grid
-    std = np.sqrt(np.maximum(probs @ grid**2 - mean**2, 0.0))
+    mean, std = moments(probs)
     tempered = np.power(np.maximum(probs, 1e-12), 1.0 / temperature)
     cdf = np.cumsum(tempered / tempered.sum(axis=1, keepdims=True), axis=1)
     tail = (1.0 - level) / 2
@@ -87,8 +92,7 @@ def logit(p: np.ndarray) -> np.ndarray:
 def relative_spread(probs: np.ndarray) -> np.ndarray:
     """How unsure a network is of each face's age: the log of its distribution's sd (plus a year) over the age it
     reads (plus `SPREAD_YEARS`), since a network's spread grows with the age it reads."""
-    mean = probs @ GRID
-    sd = np.sqrt(np.maximum(probs @ GRID**2 - mean**2, 0.0))
+    mean, sd = moments(probs)
     return np.log((sd + 1.0) / (mean + SPREAD_YEARS))
 
 
@@ -101,8 +105,7 @@ def our_weight(our_mean: np.ndarray, sharpness: np.ndarray | None, params: dict,
     weight = np.interp(our_mean, params["age_knots"], params["age_weights"])
     slope = params.get("age_spread")
     if slope and spread is not None:
-        weight = np.clip(weight, 1e-3, 1 - 1e-3)
-        weight = 1 / (1 + np.exp(-(np.log(weight / (1 - weight)) + slope * spread)))
+        weight = 1 / (1 + np.exp(-(logit(np.clip(weight, 1e-3, 1 - 1e-3)) + slope * spread)))
     low = params.get("low_detail")
     if low and sharpness is not None:
         (young, adult), (knee, floor) = low["ages"], (low["knee"], low["floor"])
