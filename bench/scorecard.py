@@ -211,12 +211,14 @@ def main() -> None:
     args = p.parse_args()
     if args.compare:
         cards = [json.loads(Path(f).read_text()) for f in args.compare]
+        names = [Path(f).stem.removeprefix("scorecard_") for f in args.compare]
+        print(f"{'line':48s} {'target':>10s}  " + "  ".join(f"{n[:11]:>11s}" for n in names))
         for line in cards[0]["lines"]:
             row = [c["lines"].get(line, {}) for c in cards]
             marks = ["" if r.get("held") is None else " ok" if r["held"] else " NO" for r in row]
             cells = "  ".join(f"{r.get('value', float('nan')):8.4f}{m:3s}" for r, m in zip(row, marks, strict=True))
             print(f"{line:48s} {row[0].get('target', ''):>10s}  {cells}")
-        print(f"{cards[0]['version']} ships over {cards[1]['version']}: {ships(cards[0], cards[1])}")
+        print(f"{names[0]} ships over {names[1]}: {ships(cards[0], cards[1])}")
         return
     if args.speed_only:
         speed = one_face_speed(args.model, args.serving, args.baseline)
