@@ -15,8 +15,6 @@ from agegender.apps.scale import read_rows
 from agegender.apps.synthetic import jitter_frames, write_mp4
 from tests.conftest import run_cli
 
-pytestmark = pytest.mark.slow
-
 
 def photo_folder(folder: Path, n: int = 200) -> Path:
     """n photos made from the sample portraits (sizes, mirror images, JPEG qualities), bad files and videos."""
@@ -53,6 +51,18 @@ def ray_processes(wait: float = 20.0) -> list[str]:
         time.sleep(1)
 
 
+def test_rows_read_back_with_their_types_whatever_file_comes_first(tmp_path):
+    """Ray splits the JSON rows over files at will: a file of still photos (frame null) may come first."""
+    (tmp_path / "a_000000.json").write_text(json.dumps({"file": "a.jpg", "frame": None, "status": "no_face"}) + "\n")
+    (tmp_path / "b_000001.json").write_text(
+        json.dumps({"file": "v.mp4", "frame": 5, "face": 0, "status": "ok", "age": 31.5, "box": [1, 2, 30, 40]}) + "\n"
+    )
+    rows = sorted(read_rows(tmp_path), key=lambda r: r["file"])
+    assert [(r["file"], r["frame"], r["status"]) for r in rows] == [("a.jpg", None, "no_face"), ("v.mp4", 5, "ok")]
+    assert rows[1]["age"] == 31.5 and rows[1]["box"] == [1.0, 2.0, 30.0, 40.0] and rows[0]["age"] is None
+
+
+@pytest.mark.slow
 def test_ray_rows_equal_the_local_rows(tmp_path):
     folder = photo_folder(tmp_path / "photos")
     local, local_people, ray_people = tmp_path / "local.jsonl", tmp_path / "people.csv", tmp_path / "ray_people.csv"

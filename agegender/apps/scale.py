@@ -158,12 +158,17 @@ def _pool(args, total_cpus: int, local: bool) -> tuple[int, float, int]:
 
 
 def read_rows(folder) -> list[dict]:
-    """The rows a Ray job wrote to a folder (Parquet or JSON lines)."""
+    """The rows a Ray job wrote to a folder (Parquet or JSON lines), read with the rows' schema: JSON files do not
+    carry their types, and one whose every frame is null would otherwise set the type for all."""
     import pyarrow.dataset as ds
+    from pyarrow import json as pa_json
 
     folder = Path(folder)
-    fmt = "parquet" if any(folder.glob("*.parquet")) else "json"
-    return ds.dataset(folder, format=fmt).to_table().to_pylist()
+    if any(folder.glob("*.parquet")):
+        fmt = "parquet"
+    else:
+        fmt = ds.JsonFileFormat(parse_options=pa_json.ParseOptions(explicit_schema=SCHEMA))
+    return ds.dataset(folder, format=fmt, schema=SCHEMA).to_table().to_pylist()
 
 
 def summary_line(rows: list[dict], inputs: int, seconds: float) -> str:
