@@ -10,7 +10,7 @@ import pytest
 from agegender import SAMPLES, read_image
 from agegender.apps.synthetic import jitter_frames, write_mp4
 from tests.conftest import HOPPER, KNOWN
-from tests.service_server import server
+from tests.service_server import server, stop
 
 pytestmark = pytest.mark.slow
 
@@ -70,9 +70,12 @@ def test_ray_serve_answers_as_the_local_service(tmp_path):
         assert expected_video["status"] == "done" and expected_video["people"]
         assert httpx.get(f"{ray.url}/v1/info").json()["limits"]["workers"] == 1  # one model thread per replica
         assert httpx.post(f"{ray.url}/v1/faces", content=b"%PDF-1.4").status_code == 415
+        stop(ray.process)  # here, so that its shutdown's log can be read below
+        shutdown = (ray.process.returncode, ray.stderr()[-2000:])
     assert len(replicas) == 2
     deadline = time.monotonic() + 60  # Ray's own processes take a few seconds to go on a busy machine
     while (left := {pid: text for pid, text in _ray_processes().items() if pid not in before}) and (
             time.monotonic() < deadline):
         time.sleep(1)
-    assert not left, {pid: (text.split()[0], _parent_and_status(pid)) for pid, text in left.items()}
+    assert not left, ({pid: (text.split()[0], _parent_and_status(pid)) for pid, text in left.items()}, shutdown)
+    assert shutdown[0] == 0, shutdown  # a clean shutdown (SIGINT), not killed after waiting for one

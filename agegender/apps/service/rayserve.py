@@ -125,8 +125,10 @@ def serve_on_ray(settings, args) -> int:
             ray.shutdown()
         else:  # ours: the whole cluster goes, Serve with it
             started_here = _descendants()
-            ray.shutdown()
-            _stop(started_here)
+            try:
+                ray.shutdown()
+            finally:  # what Ray leaves goes even when its shutdown fails
+                _stop(started_here)
     return 0
 
 
