@@ -21,6 +21,7 @@ import pyarrow as pa
 from .batch import VideoJob, combined_status, counted
 from .inputs import Input
 from .options import estimator_options
+from .raycluster import shutdown_started_here
 from .schema import ROW_TYPES, optional
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray's usage statistics stay off, as everything here
@@ -129,7 +130,7 @@ def run_ray(inputs: list[Input], args) -> int:
         print(summary_line(read_rows(args.out), len(inputs), seconds), file=sys.stderr)
     finally:
         if started_here:
-            ray.shutdown()
+            shutdown_started_here()
     return 0
 
 

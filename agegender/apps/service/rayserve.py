@@ -13,6 +13,8 @@ import signal
 import sys
 import time
 
+from ..raycluster import shutdown_started_here
+
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
@@ -124,34 +126,6 @@ def serve_on_ray(settings, args) -> int:
             serve.shutdown()
             ray.shutdown()
         else:  # ours: the whole cluster goes, Serve with it
-            started_here = _descendants()
-            try:
-                ray.shutdown()
-            finally:  # what Ray leaves goes even when its shutdown fails
-                _stop(started_here)
+            shutdown_started_here()
     return 0
 
-
-def _descendants() -> list:
-    """This process's descendants (a cluster started here: its daemons, agents and workers)."""
-    import psutil  # Ray ships it (ray/thirdparty_files, on the path once ray is imported)
-
-    return psutil.Process().children(recursive=True)
-
-
-def _stop(processes: list, wait: float = 10.0) -> None:
-    """Stop what `ray.shutdown` left of a cluster started here (on a busy machine its agents can outlive it)."""
-    import psutil
-
-    alive = [p for p in processes if p.is_running()]
-    for process in alive:
-        try:
-            process.terminate()
-        except psutil.NoSuchProcess:
-            pass
-    _, left = psutil.wait_procs(alive, timeout=wait)
-    for process in left:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
