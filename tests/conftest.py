@@ -5,9 +5,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
+import psutil
 import pytest
 
 from agegender import Estimator, read_image
@@ -30,6 +32,23 @@ def run_cli(*args, env=None, timeout=600) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "agegender", *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env
     )
+
+
+def ray_processes(exclude=(), wait: float = 60.0) -> dict[int, str]:
+    """Ray's processes on this machine (its daemons, agents, workers and actors; ended ones waiting for init to reap
+    them do not count) other than those in `exclude`, once they are gone or after `wait` seconds (Ray's own take a
+    few seconds to go on a busy machine)."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = {}
+        for process in psutil.process_iter(["pid", "name", "cmdline", "status"]):
+            text = " ".join(process.info["cmdline"] or []) or process.info["name"] or ""
+            if process.info["status"] != psutil.STATUS_ZOMBIE and process.info["pid"] not in exclude and any(
+                    mark in text for mark in ("raylet", "gcs_server", "ray::", "ray/_private", "ray/dashboard")):
+                found[process.info["pid"]] = text[:120]
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(1)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 import csv
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import cv2
@@ -13,7 +12,7 @@ import pytest
 from agegender import SAMPLES, read_image
 from agegender.apps.scale import read_rows
 from agegender.apps.synthetic import jitter_frames, write_mp4
-from tests.conftest import run_cli
+from tests.conftest import ray_processes, run_cli
 
 
 def photo_folder(folder: Path, n: int = 200) -> Path:
@@ -38,17 +37,6 @@ def photo_folder(folder: Path, n: int = 200) -> Path:
 
 def key(row: dict) -> tuple:
     return row["file"], row["frame"], row["face"]
-
-
-def ray_processes(wait: float = 20.0) -> list[str]:
-    """Ray processes still running (exited ones not yet reaped do not count), after up to `wait` seconds."""
-    deadline = time.time() + wait
-    while True:
-        run = subprocess.run(["pgrep", "-fa", "raylet|gcs_server|ray::"], capture_output=True, text=True)
-        alive = [line for line in run.stdout.splitlines() if "pgrep" not in line and "<defunct>" not in line]
-        if not alive or time.time() > deadline:
-            return alive
-        time.sleep(1)
 
 
 def test_rows_read_back_with_their_types_whatever_file_comes_first(tmp_path):
@@ -93,4 +81,23 @@ def test_ray_rows_equal_the_local_rows(tmp_path):
     assert statuses[folder / "corrupt.mp4"] == "error" and statuses[folder / "empty.jpg"] == "error"
     tail = remote.stderr.strip().splitlines()[-1]
     assert tail.startswith("204 inputs: ") and "3 errors" in tail, tail
-    assert not ray_processes(), ray_processes()
+    assert not (left := ray_processes()), left
+
+
+@pytest.mark.slow
+def test_a_cluster_started_here_goes_whole_and_alone():
+    """Stopping a cluster this process started stops every Ray process of it and no other child of this process."""
+    from agegender.apps.raycluster import shutdown_started_here, start_here
+
+    before = ray_processes(wait=0)
+    other = subprocess.Popen(["sleep", "300"])
+    try:
+        daemons = start_here(num_cpus=1, include_dashboard=False, log_to_driver=False)
+        assert daemons and other.pid not in {d.pid for d in daemons}
+        assert ray_processes(exclude=before, wait=0)
+        shutdown_started_here(daemons)
+        assert not (left := ray_processes(exclude=before)), left
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()

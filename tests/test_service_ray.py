@@ -9,23 +9,10 @@ import pytest
 
 from agegender import SAMPLES, read_image
 from agegender.apps.synthetic import jitter_frames, write_mp4
-from tests.conftest import HOPPER, KNOWN
+from tests.conftest import HOPPER, KNOWN, ray_processes
 from tests.service_server import server, stop
 
 pytestmark = pytest.mark.slow
-
-
-def _ray_processes() -> dict[int, str]:
-    """Ray's processes on this machine: the cluster's daemons, its workers and actors. Zombies (ended, waiting for
-    this machine's init to reap them: it may take its time) are not running, so they are not counted."""
-    found = {}
-    for process in psutil.process_iter(["pid", "name", "cmdline", "status"]):
-        if process.info["status"] == psutil.STATUS_ZOMBIE:
-            continue
-        text = " ".join(process.info["cmdline"] or []) or process.info["name"] or ""
-        if any(mark in text for mark in ("raylet", "gcs_server", "ray::", "ray/_private", "ray/dashboard")):
-            found[process.info["pid"]] = text[:120]
-    return found
 
 
 def _parent_and_status(pid: int) -> tuple:
@@ -53,7 +40,7 @@ def _video(url: str, data: bytes) -> dict:
 def test_ray_serve_answers_as_the_local_service(tmp_path):
     clip = write_mp4(jitter_frames(read_image(HOPPER), 12, size=(320, 240)), tmp_path / "clip.mp4", fps=12)
     photos = {name: (SAMPLES / name).read_bytes() for name in KNOWN}
-    before = _ray_processes()
+    before = ray_processes(wait=0)
     with server() as local:
         expected = {name: httpx.post(f"{local.url}/v1/faces", files={"file": (name, data)}).json()
                     for name, data in photos.items()}
@@ -73,9 +60,6 @@ def test_ray_serve_answers_as_the_local_service(tmp_path):
         stop(ray.process)  # here, so that its shutdown's log can be read below
         shutdown = (ray.process.returncode, ray.stderr()[-2000:])
     assert len(replicas) == 2
-    deadline = time.monotonic() + 60  # Ray's own processes take a few seconds to go on a busy machine
-    while (left := {pid: text for pid, text in _ray_processes().items() if pid not in before}) and (
-            time.monotonic() < deadline):
-        time.sleep(1)
-    assert not left, ({pid: (text.split()[0], _parent_and_status(pid)) for pid, text in left.items()}, shutdown)
     assert shutdown[0] == 0, shutdown  # a clean shutdown (SIGINT), not killed after waiting for one
+    left = ray_processes(exclude=before)
+    assert not left, ({pid: (text.split()[0], _parent_and_status(pid)) for pid, text in left.items()}, shutdown)

@@ -21,7 +21,7 @@ import pyarrow as pa
 from .batch import VideoJob, combined_status, counted
 from .inputs import Input
 from .options import estimator_options
-from .raycluster import shutdown_started_here
+from .raycluster import shutdown_started_here, start_here
 from .schema import ROW_TYPES, optional
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray's usage statistics stay off, as everything here
@@ -92,7 +92,7 @@ def run_ray(inputs: list[Input], args) -> int:
     if args.address:
         ray.init(address=args.address, **quiet)
     elif started_here:
-        ray.init(num_cpus=cpus, include_dashboard=False, **quiet)
+        daemons = start_here(num_cpus=cpus, include_dashboard=False, **quiet)
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     try:
         actors, cpus_per_actor, threads = _pool(args, int(ray.cluster_resources().get("CPU", cpus)), started_here)
@@ -130,7 +130,7 @@ def run_ray(inputs: list[Input], args) -> int:
         print(summary_line(read_rows(args.out), len(inputs), seconds), file=sys.stderr)
     finally:
         if started_here:
-            shutdown_started_here()
+            shutdown_started_here(daemons)
     return 0
 
 

@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 
-from ..raycluster import shutdown_started_here
+from ..raycluster import shutdown_started_here, start_here
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
@@ -110,7 +110,7 @@ def serve_on_ray(settings, args) -> int:
     if args.address:
         ray.init(address=args.address, **{k: v for k, v in quiet.items() if k != "include_dashboard"})
     else:
-        ray.init(num_cpus=os.cpu_count(), **quiet)
+        daemons = start_here(num_cpus=os.cpu_count(), **quiet)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         serve.start(http_options={"host": args.host, "port": args.port}, logging_config={"log_level": "WARNING"})
@@ -126,6 +126,6 @@ def serve_on_ray(settings, args) -> int:
             serve.shutdown()
             ray.shutdown()
         else:  # ours: the whole cluster goes, Serve with it
-            shutdown_started_here()
+            shutdown_started_here(daemons)
     return 0
 
