@@ -1,6 +1,7 @@
 """A real `agegender serve` in a subprocess on a free loopback port, for the tests and bench/serve_load.py."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +33,11 @@ class Server:
         return self.log.read()
 
 
+def _as_a_background_job() -> None:
+    """Start the server with SIGINT ignored, as a shell's background job is: its Ctrl-C must still stop it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
 def server(*args, env: dict | None = None, wait: float = 120.0, command=None, cwd=REPO):
     """A running `agegender serve ARGS` (its URL, process and log) once /readyz answers 200; stopped afterwards."""
@@ -41,6 +47,7 @@ def server(*args, env: dict | None = None, wait: float = 120.0, command=None, cw
     process = subprocess.Popen(
         [*command, "serve", "--port", str(port), *map(str, args)],
         stdout=log, stderr=log, text=True, env={**os.environ, **(env or {})}, cwd=cwd,
+        preexec_fn=_as_a_background_job,
     )
     url = f"http://127.0.0.1:{port}"
     running = Server(url, process, log)

@@ -20,7 +20,7 @@ from agegender.inference.people import PERSON_FIELDS
 from agegender.paths import MODEL_SPEC
 from tests.conftest import HOPPER, KNOWN, run_cli
 from tests.hostile_corpus import png_declaring
-from tests.service_server import server
+from tests.service_server import server, stop
 
 GROUP = Path(__file__).parent / "data" / "group_faceapi_sample3.jpg"
 KEY = "s3cret-key-0123456789abcdef"
@@ -202,7 +202,8 @@ def test_health_readiness_info_metrics_and_docs(url):
 
 
 def test_busy_service_answers_503_and_recovers(tmp_path):
-    """One model thread and no queue, a 1 MB limit and one video job: the limits answer, then the service recovers."""
+    """One model thread and no queue, a 1 MB limit and one video job: the limits answer, then the service recovers
+    and stops cleanly."""
     with server("--workers", "1", "--queue", "0", "--max-upload-mb", "1", "--video-jobs", "1") as running:
         url = running.url
         data = GROUP.read_bytes()
@@ -223,6 +224,8 @@ def test_busy_service_answers_503_and_recovers(tmp_path):
         assert second.status_code == 503 and "delete one" in second.json()["detail"]
         assert httpx.delete(f"{url}/v1/videos/{first}").status_code == 204
         assert httpx.post(f"{url}/v1/videos", content=b"v3").status_code == 202
+        stop(running.process)  # Ctrl-C with a video job running: a clean exit, though started with SIGINT ignored
+        assert running.process.returncode == 0, running.stderr()[-2000:]
 
 
 @pytest.fixture(scope="module")

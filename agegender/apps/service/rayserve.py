@@ -112,6 +112,7 @@ def serve_on_ray(settings, args) -> int:
     else:
         daemons = start_here(num_cpus=os.cpu_count(), **quiet)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops it even where started with it ignored
     try:
         serve.start(http_options={"host": args.host, "port": args.port}, logging_config={"log_level": "WARNING"})
         serve.run(deployment(settings, args), name="agegender", route_prefix="/")
