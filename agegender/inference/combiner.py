@@ -14,7 +14,7 @@ within `gate.within` of even, from the stack with it. Abstention: a gender is "u
 `gender_band.half_widths` of even, a half-width per band of the age estimate (`gender_band.edges`), and with
 `gender_band.low_detail` wider ones for faces with little fine detail, whose genders are wrong more often. With our
 network alone the age weights are 1 and the bias one `age_offset`. The parameters are fitted in
-`training/combine.py` and stored in the model spec.
+`training/combine.py` (the age in `training/combine_age.py`) and stored in the model spec.
 """
 
 from dataclasses import dataclass, field
