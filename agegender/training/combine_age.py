@@ -43,6 +43,11 @@ BIAS_WEIGHT = 0.5
 MIN_GROUP = 20  # faces in a group whose mean error `centre` holds
 
 
+def _powell(objective, start: np.ndarray) -> np.ndarray:
+    """The minimum of `objective` from `start` (Powell's method: the losses are piecewise linear in the parameters)."""
+    return minimize(objective, start, method="Powell", options={"maxiter": 20000, "xtol": 1e-3, "ftol": 1e-7}).x
+
+
 def _age_params(x, networks) -> dict:
     """The fitted age parameters, rounded (weights and corrections at KNOTS, then `age_spread` where fitted)."""
     params = {"networks": networks, "age_knots": list(KNOTS), "age_weights": _rounded(np.clip(x[:8], 0, 1)),
@@ -92,8 +97,7 @@ def fit_age(sets: list[DevData], networks: list[str], lean: bool = False, spread
         return np.mean(losses) + 0.01 * np.sum(np.diff(x[:8]) ** 2) + 0.01 * np.sum(x[8:16] ** 2)
 
     start = np.r_[np.full(8, 0.5), np.zeros(9 if spread else 8)]
-    result = minimize(objective, start, method="Powell", options={"maxiter": 20000, "xtol": 1e-3, "ftol": 1e-7})
-    params = _age_params(result.x, networks)
+    params = _age_params(_powell(objective, start), networks)
     params = {**params, "low_detail": low} if low else params
     return {**params, "age_bias": centre(sets, params)}
 
@@ -127,6 +131,4 @@ def centre(sets: list[DevData], params: dict) -> list[float]:
                 biases.append(np.mean([sum(np.mean(error[g]) ** 2 for g in rows) for rows in degradations]))
         return np.mean(losses) + BIAS_WEIGHT * np.mean(biases) + 0.01 * np.sum(x**2)
 
-    result = minimize(objective, np.asarray(params["age_bias"], np.float64), method="Powell",
-                      options={"maxiter": 20000, "xtol": 1e-3, "ftol": 1e-7})
-    return _rounded(result.x)
+    return _rounded(_powell(objective, np.asarray(params["age_bias"], np.float64)))
