@@ -3,8 +3,8 @@
 London studio photos (offdomain_dev/london: 54 people, six poses each): every pair of one person's photos is a
 true pair (front against 3/4, neutral against smiling, ...), every pair of two people's a false one. LFW news photos
 (offdomain_dev/lfw, greyscale, 250 px): every pair of one identity's photos against every pair of two identities'.
-Each photo's largest RetinaFace face is described, as the video path does. Reported: the true-match rate at the
-distance where the false-match rate is at most 1% (and 0.1%), and both rates at the operating distances
+Each photo's labelled RetinaFace face (`network_outputs.labelled_face`) is described. Reported: the true-match rate
+at the distance where the false-match rate is at most 1% (and 0.1%), and both rates at the operating distances
 `tracking.SAME_PERSON` and dlib's 0.6; also milliseconds per face (crop and network) in batches of 1 and 8.
 Writes bench/results/descriptor.json.
 """
@@ -19,18 +19,19 @@ from agegender.inference.detect import get_detector
 from agegender.inference.networks.descriptor import Descriptor, distances
 from agegender.inference.tracking import SAME_PERSON
 from agegender.paths import data_root
+from agegender.training.network_outputs import labelled_face
 from bench.report import bench_parser, write_json
 
 
 def describe(folder: str, net: Descriptor, detector) -> tuple[np.ndarray, list[dict]]:
-    """Descriptors of the largest face in each labelled photo that has one, and those photos' label rows."""
+    """Descriptors of the labelled face in each labelled photo that has one, and those photos' label rows."""
     root = data_root() / "offdomain_dev" / folder
     vectors, rows = [], []
     for row in csv.DictReader(open(root / "labels.csv")):
         image = read_image(root / row["path"])
         found = detector.detect(image)
         if len(found):
-            vectors.append(net.predict(net.crop(image, found[[int(np.argmax(found.widths))]]))["descriptor"][0])
+            vectors.append(net.predict(net.crop(image, labelled_face(found, image.shape)))["descriptor"][0])
             rows.append(row)
     return np.array(vectors), rows
 

@@ -20,6 +20,7 @@ from agegender.inference.combiner import Combiner
 from agegender.paths import MODEL_SPEC, SAMPLES
 from agegender.training.combine import asked, out_of_fold
 from agegender.training.devsets import DEVELOPMENT, FAIRFACE_GROUPS, dev_data, fairface_group, outputs
+from agegender.training.network_outputs import LABELLED_FACE
 from bench.report import RESULTS, bench_parser, write_json
 from bench.robustness import suite_lines
 from bench.widerface_gender import widerface_gender
@@ -172,7 +173,7 @@ def scorecard(spec, serving: str | None, root=None) -> dict:
                                                                ["gender_accuracy"], ">= 0.88")
     figures = {k: {"value": round(float(v), 4), "target": t, "held": held(v, t)} for k, (v, t) in lines.items()}
     return {"model": str(spec), "serving": estimator.serving, "version": estimator.version, "out_of_fold": fitted,
-            "answered_gender": genders, "lines": figures}
+            "labelled_face": LABELLED_FACE, "answered_gender": genders, "lines": figures}
 
 
 def _gain(line: dict, new: float, old: float) -> float:
@@ -219,6 +220,9 @@ def main() -> None:
             cells = "  ".join(f"{r.get('value', float('nan')):8.4f}{m:3s}" for r, m in zip(row, marks, strict=True))
             print(f"{line:48s} {row[0].get('target', ''):>10s}  {cells}")
         print(f"{names[0]} ships over {names[1]}: {ships(cards[0], cards[1])}")
+        rules = {c.get("labelled_face", "largest") for c in cards}
+        if len(rules) > 1:
+            print(f"note: these cards score different faces of the labelled photos ({', '.join(sorted(rules))})")
         return
     if args.speed_only:
         speed = one_face_speed(args.model, args.serving, args.baseline)

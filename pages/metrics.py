@@ -180,7 +180,8 @@ if "photos" in info or "widerface" in info:
     if "photos" in info:
         p = info["photos"]
         st.caption("The UTKFace test images run through the whole pipeline (detection, alignment, model), scoring the "
-                   "largest face of each.")
+                   "labelled face of each (of the faces at least half as wide as the widest, the one nearest the "
+                   "centre).")
         ui.metric_row({
             "Faces found": f"{p['detected_fraction']:.1%}",
             "Age MAE": f"{p['age_mae']:.2f} y",

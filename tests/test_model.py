@@ -5,15 +5,18 @@ import json
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-from agegender import Estimator
+from agegender import Estimator, read_image
+from agegender.apps.synthetic import head_crops
 from agegender.inference.combiner import summarise
 from agegender.inference.networks.agegender import OUR_SPEC, AgeGenderModel
 from agegender.paths import MODELS, imagenet_weights
 from agegender.training.export import stale
 from agegender.training.finalize import calibrate_temperature, fit_age_offset
+from agegender.training.network_outputs import labelled_face
 from tests.conftest import KNOWN, MISSED_TODAY, SAMPLES, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -297,3 +300,23 @@ def test_pack_round_trip(sample_chips, tmp_path, monkeypatch):
     assert not train.paths[0].exists() and chips.shape == (5, 120, 120, 3)
     original = load_chips(train_set.subset(range(5)), 120, cache=False).astype(int)
     assert np.abs(chips.astype(int) - original).mean() < 4
+
+
+@pytest.mark.parametrize("central_side, chosen", [(180, "central"), (90, "large")])
+def test_a_labelled_photo_scores_its_central_face(estimator, central_side, chosen):
+    """A labelled photo is a crop centred on the person labelled: of the faces at least half as wide as the widest,
+    the one nearest the centre is scored, not a larger face at the edge; a face under half as wide stays a bystander."""
+    portraits = [read_image(SAMPLES / name) for name in ("obama_official_portrait.jpg", "biden_official_portrait.jpg")]
+    large, central = head_crops(portraits, [estimator.detect(image).boxes[0] for image in portraits])
+    canvas = np.full((480, 800, 3), 200, np.uint8)
+    canvas[105:375, :270] = cv2.resize(large, (270, 270), interpolation=cv2.INTER_AREA)
+    top, left = 240 - central_side // 2, 400 - central_side // 2
+    canvas[top : top + central_side, left : left + central_side] = cv2.resize(
+        central, (central_side, central_side), interpolation=cv2.INTER_AREA)
+    found = estimator.detect(canvas)
+    assert len(found) == 2
+    centres = (found.boxes[:, 0] + found.boxes[:, 2]) / 2
+    face = labelled_face(found, canvas.shape)
+    expected = 400 if chosen == "central" else 135
+    assert abs((face.boxes[0, 0] + face.boxes[0, 2]) / 2 - expected) < 20
+    assert abs(centres[np.argmax(found.widths)] - 135) < 20  # the largest face is the one at the edge

@@ -104,7 +104,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--root", help="folder the CSV paths are relative to (default: the CSV's folder)")
     e.add_argument("--split", help="text file of paths selecting rows (e.g. splits/test.txt)")
     e.add_argument("--chips", action="store_true", help="images are aligned face chips (UTKFace); otherwise each "
-                   "image is a photo run through detection and alignment, scoring its largest face")
+                   "image is a photo run through detection and alignment, scoring its labelled face (of the faces at "
+                   "least half as wide as the widest, the one nearest the centre)")
     e.add_argument("--degrade", metavar="NAME[,NAME...]", help="also score the chips under these degradations "
                    "(bench.robustness lists them; 'all' for the whole suite)")
     e.add_argument("--json", help="write the full metrics here")
@@ -135,7 +136,7 @@ def parser() -> argparse.ArgumentParser:
                    help="an unlabelled photo set (path[,identity] CSV) trained on with pseudo-labels from cached "
                    "targets (.npz), e.g. the combination's outputs; repeatable")
     t.add_argument("--chips", action=argparse.BooleanOptionalAction, help="the images are aligned chips (default: "
-                   "yes for a folder with splits, no for a CSV: each photo's largest face is aligned first)")
+                   "yes for a folder with splits, no for a CSV: each photo's labelled face is aligned first)")
     t.add_argument("--quality-rate", type=float, default=0.6,
                    help="share of training chips degraded in image quality (blur, noise, JPEG, tone...; default 0.6)")
     t.add_argument("--quiet-progress", action="store_true", help="one line per epoch instead of a progress bar")
@@ -183,7 +184,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--spec", default=str(MODELS / "cc0.json"), help="the CC0 networks' spec (default: the vendored)")
     c.add_argument("--model", help="a model spec: its combination is the teacher instead (e.g. models/model.json)")
     c.add_argument("--serving", default="combined", help="the model's serving that teaches (default: combined)")
-    c.add_argument("--photos", action="store_true", help="the images are photos: the largest face of each is read")
+    c.add_argument("--photos", action="store_true", help="the images are photos: the labelled face of each is read")
     c.set_defaults(func=teach_command)
     return p
 

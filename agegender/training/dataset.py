@@ -101,18 +101,24 @@ def seeded_split(faces: LabelledFaces, dev_fraction: float = 0.1, seed: int = 0)
 
 
 def align_photos(faces: LabelledFaces, folder: Path) -> tuple[LabelledFaces, np.ndarray]:
-    """The largest face of each photo aligned onto a 200 px UTKFace-geometry chip, as inference aligns faces, and
-    the rows of `faces` kept.
+    """The labelled face of each photo (`network_outputs.labelled_face`) aligned onto a 200 px UTKFace-geometry chip,
+    as inference aligns faces, and the rows of `faces` kept.
 
-    Chips are written to `folder` (kept between runs); photos without a readable face are left out, and logged.
+    Chips are written to `folder` (kept between runs, named by the photo's path and the rule that picks its face);
+    photos without a readable face are left out, and logged.
     """
     from ..inference.align import CHIP_SIZE, align_faces
     from ..inference.detect import get_detector
+    from .network_outputs import LABELLED_FACE, labelled_face
 
     detector, kept = get_detector(), []
+
+    def chip_path(path) -> Path:
+        return folder / (hashlib.sha1(f"{path}|{LABELLED_FACE}".encode()).hexdigest()[:16] + ".png")
+
     folder.mkdir(parents=True, exist_ok=True)
     for i, path in enumerate(faces.paths):
-        target = folder / (hashlib.sha1(str(path).encode()).hexdigest()[:16] + ".png")
+        target = chip_path(path)
         if not target.is_file():
             try:
                 image = read_image(path)
@@ -123,12 +129,12 @@ def align_photos(faces: LabelledFaces, folder: Path) -> tuple[LabelledFaces, np.
             if not len(found):
                 log.warning("skipped: %s: no face found", path)
                 continue
-            largest = found[[int(np.argmax(found.widths))]]
-            chip = align_faces(image, largest.landmarks, CHIP_SIZE, largest.chip_template)[0]
+            face = labelled_face(found, image.shape)
+            chip = align_faces(image, face.landmarks, CHIP_SIZE, face.chip_template)[0]
             cv2.imwrite(str(target), cv2.cvtColor(chip, cv2.COLOR_RGB2BGR))
         kept.append(i)
     chips = faces.subset(kept)
-    chips.paths = [folder / (hashlib.sha1(str(faces.paths[i]).encode()).hexdigest()[:16] + ".png") for i in kept]
+    chips.paths = [chip_path(faces.paths[i]) for i in kept]
     return chips, np.array(kept, int)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..paths import cache_dir, data_root
 from .dataset import LabelledFaces, read_labels, utkface
 from .degrade import SUITE
-from .network_outputs import flipped_columns, network_outputs
+from .network_outputs import LABELLED_FACE, flipped_columns, network_outputs
 
 FAIRFACE_GROUPS = ("0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+")
 FAIRFACE_EDGES = np.array([3, 10, 20, 30, 40, 50, 60, 70], np.float64)
@@ -76,7 +76,8 @@ def outputs(name: str, networks: dict, estimator, root=None) -> dict[str, np.nda
     spec = SETS[name]
     merged: dict[str, np.ndarray] = {}
     for net_name, net in networks.items():
-        target = cache_dir() / "outputs" / f"{name}-{net_name}-{cache_key(net)}.npz"
+        rule = f"-{LABELLED_FACE}" if spec.mode == "photos" else ""  # which face of a photo is labelled
+        target = cache_dir() / "outputs" / f"{name}-{net_name}-{cache_key(net)}{rule}.npz"
         if not target.is_file():
             out = network_outputs(faces_of(name, root), {net_name: net}, spec.mode, spec.degradations,
                                   estimator=estimator)

@@ -21,7 +21,7 @@ def evaluate(labels, root=None, split=None, chips: bool = True, spec=MODEL_SPEC,
     """Metrics of the model (one of its servings) on a labelled CSV.
 
     `chips`: the images are aligned face chips (UTKFace; landmarks found on each clean chip crop it for every
-    network). Otherwise each is a photo run through detection, scoring its largest face, and `detected_fraction`
+    network). Otherwise each is a photo run through detection, scoring its labelled face, and `detected_fraction`
     is added. `flip` None serves the model as its spec says. `degradations` (chips only): names from
     `degrade.SUITE`; each adds its compact metrics under "degraded".
     """

@@ -94,7 +94,7 @@ def trusted(targets: dict[str, np.ndarray], ages: np.ndarray) -> dict[str, np.nd
 
 
 def pseudo_labelled(labels_csv, cache) -> tuple[LabelledFaces, dict[str, np.ndarray]]:
-    """An unlabelled pool (`path[,identity]` CSV) as training faces: each photo's largest face aligned into a chip,
+    """An unlabelled pool (`path[,identity]` CSV) as training faces: each photo's labelled face aligned into a chip,
     its age label the targets' expected age and its gender the vote of its identity's P(female) (one gender per
     person; each photo's own where there is no identity). Photos without targets are left out."""
     labels_csv = Path(labels_csv)

@@ -21,7 +21,7 @@ def training_sets(data, limit: int | None = None, aligned: bool | None = None, s
 
     `data` is a UTKFace-layout folder (labels.csv and splits/{train,dev}.txt), a folder with only labels.csv,
     or a `path,age,gender` CSV; without split files a seeded 90/10 split is made. `aligned` says the images are
-    already aligned chips (default: for a folder with splits); otherwise each photo's largest face is aligned
+    already aligned chips (default: for a folder with splits); otherwise each photo's labelled face is aligned
     into a chip first, as inference does.
     """
     data = Path(data)
