@@ -102,8 +102,9 @@ if "scorecard" in info:
     st.header("Photos unlike UTKFace")
     st.caption(" · ".join(f"**{k}**: {v}" for k, v in OFF_DOMAIN.items()) + ". London, LFW and FairFace are the "
                "development photos the combination was fitted on: their figures are out of fold (each face predicted "
-               "by a fit on other people). A gender is told only when the model is sure enough; the answered "
-               "accuracy counts the genders told, the coverage how many were told.")
+               "by a fit on other people), each photo scoring the face of the person labelled (of the faces at least "
+               "half as wide as the widest, the one nearest the centre). A gender is told only when the model is "
+               "sure enough; the answered accuracy counts the genders told, the coverage how many were told.")
     st.dataframe(off_domain(card, info.get("scorecard_before")), hide_index=True)
     told = [{"group": f"{name}: {group}", **figures} for name, groups in card.get("answered_gender", {}).items()
             for group, figures in groups.items() if group.startswith("age ") and name in ("utk_test", "fairface")]
