@@ -320,3 +320,30 @@ def test_a_labelled_photo_scores_its_central_face(estimator, central_side, chose
     expected = 400 if chosen == "central" else 135
     assert abs((face.boxes[0, 0] + face.boxes[0, 2]) / 2 - expected) < 20
     assert abs(centres[np.argmax(found.widths)] - 135) < 20  # the largest face is the one at the edge
+
+
+def test_an_init_model_is_rebuilt_at_another_input_size_with_its_weights():
+    """`train --init M --input-size S` starts from M's weights at S; without --input-size, from M as it is."""
+    from agegender.training.train import initial_model
+
+    same, resized = initial_model(MODELS / "agegender.keras"), initial_model(MODELS / "agegender.keras", 96)
+    assert same.input_shape[1] == 128 and resized.input_shape[1] == 96
+    pairs = list(zip(same.get_weights(), resized.get_weights(), strict=True))
+    assert len(pairs) > 200 and all(np.array_equal(a, b) for a, b in pairs)
+
+
+def test_averaged_weights_are_the_mean_of_the_models():
+    """`finalize --average`: one model whose every weight is the mean of the sources'."""
+    import keras
+
+    from agegender.training.finalize import average_weights
+    from agegender.training.network import build_model
+
+    models = []
+    for seed in (1, 2):
+        keras.utils.set_random_seed(seed)
+        models.append(build_model(32))
+    expected = [(a + b) / 2 for a, b in zip(models[0].get_weights(), models[1].get_weights(), strict=True)]
+    assert not np.allclose(expected[0], models[1].get_weights()[0])
+    averaged = average_weights(models)
+    assert all(np.allclose(a, b) for a, b in zip(averaged.get_weights(), expected, strict=True))

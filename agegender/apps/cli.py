@@ -121,7 +121,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="runs/model", help="output folder; rerun with the same folder to resume")
     t.add_argument("--weights", default=str(imagenet_weights()), help="ImageNet MobileNetV2 weights (.h5), or 'none'")
     t.add_argument("--init", metavar="MODEL", help="fine-tune this saved .keras model (e.g. models/agegender.keras)")
-    t.add_argument("--input-size", type=int, default=128, help="model input size in pixels (default 128)")
+    t.add_argument("--input-size", type=int, help="model input size in pixels (default 128, or the --init model's; "
+                   "an --init model is rebuilt at another size with its weights)")
     t.add_argument("--epochs", type=int, default=18)
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (cosine schedule, 1 warm-up epoch)")
@@ -159,6 +160,8 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True, help="folder for agegender.keras, agegender.json and agegender.onnx")
     f.add_argument("--data", default=str(data_root() / "utkface"), help="data as for train")
     f.add_argument("--input-size", type=int, default=128, help="input size of .weights.h5 candidates")
+    f.add_argument("--average", action="store_true",
+                   help="finalize the average of the sources' weights instead (models fine-tuned from one another)")
     f.add_argument("--bn-batches", type=int, default=150,
                    help="training batches to re-estimate batch-norm statistics on (0: keep them)")
     f.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True,

@@ -85,7 +85,7 @@ def finalize_command(args) -> int:
     import keras
 
     from ..training.export import export
-    from ..training.finalize import SPEC_FILE, finalize
+    from ..training.finalize import SPEC_FILE, average_weights, finalize
     from ..training.network import build_model
     from ..training.train import training_sets
 
@@ -97,6 +97,8 @@ def finalize_command(args) -> int:
         else:
             model = keras.saving.load_model(source, compile=False)
         candidates[str(source)] = model
+    if args.average:
+        candidates = {f"weights averaged over {', '.join(candidates)}": average_weights(list(candidates.values()))}
     spec_path = Path(args.out) / SPEC_FILE
     info = json.loads(spec_path.read_text()).get("training", {}) if spec_path.is_file() else {}
     train_set, dev_set, _ = training_sets(args.data)

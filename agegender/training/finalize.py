@@ -64,6 +64,15 @@ def recalibrate_batchnorm(model, batches) -> None:
         d.rate = rate
 
 
+def average_weights(models: list):
+    """The first model with every weight replaced by its mean over `models` (same architecture; useful only for
+    models fine-tuned from one another, whose weights lie in one basin). Batch-norm statistics are averaged too:
+    recalibrate them afterwards."""
+    weights = zip(*(m.get_weights() for m in models), strict=True)
+    models[0].set_weights([np.mean(each, axis=0) for each in weights])
+    return models[0]
+
+
 def _training_batches(train_set, input_size: int, count: int, batch_size: int = 64, seed: int = 0):
     """`count` batches of plain training chips drawn at random, as float32 (for batch-norm statistics)."""
     from .augment import resize_chips

@@ -86,12 +86,30 @@ def prepared_sets(data, limit: int | None = None, aligned: bool | None = None, s
     return train_set, dev_set, targets, info
 
 
+def initial_model(init=None, input_size: int | None = None, weights=None):
+    """The model training starts from: the saved `init` model (rebuilt at `input_size` if that is given and differs:
+    the network's weights do not depend on its input size), else a new one at `input_size` (default 128) with
+    ImageNet `weights`."""
+    import keras
+
+    from .network import build_model
+
+    if not init:
+        return build_model(input_size or 128, weights)
+    model = keras.saving.load_model(init, compile=False)
+    if input_size is None or input_size == model.input_shape[1]:
+        return model
+    resized = build_model(input_size)
+    resized.set_weights(model.get_weights())
+    return resized
+
+
 def train(
     data,
     out_dir,
     weights=None,
     init=None,
-    input_size: int = 128,
+    input_size: int | None = None,
     epochs: int = 18,
     batch_size: int = 64,
     learning_rate: float = 5e-4,
@@ -127,13 +145,12 @@ def train(
     from .export import export
     from .finalize import finalize
     from .losses import AgeLoss, GenderLoss, gender_accuracy, mae_years
-    from .network import build_model
     from .pack import is_pack, read_pack
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
-    model = keras.saving.load_model(init, compile=False) if init else build_model(input_size, weights)
+    model = initial_model(init, input_size, weights)
     input_size = int(model.input_shape[1])
     if is_pack(data):
         train_set, dev_set, targets, sets_info = read_pack(data, input_size, CACHE_SCALE, limit)
