@@ -208,6 +208,7 @@ def test_training_few_steps_lowers_loss_and_saves(sample_chips, tmp_path):
     assert float(history[-1]["loss"]) < float(history[0]["loss"])
     model = AgeGenderModel(out / "agegender.json")
     assert model.input_size == 96 and stale(out / "agegender.json") is None
+    assert (out / "agegender.keras").stat().st_size < 15e6  # the weights (~11 MB) without the optimizer's state
     probs, _ = model.distributions(np.zeros((2, 96, 96, 3), np.uint8))
     assert probs.shape == (2, 101)
     shipped = tmp_path / "shipped" / "v2"  # finalize makes its --out folder

@@ -132,6 +132,8 @@ def finalize(candidates: dict, out_dir, sets, info: dict, bn_batches: int = 150,
     `sets` is (train, dev). `bn_batches` 0 keeps the statistics (candidates finalized before). `flip`: the
     model is served with flip test-time augmentation, so it is selected and calibrated that way.
     """
+    import keras
+
     from .augment import resize_chips
     from .degrade import degrade
     from .train import training_chips
@@ -155,6 +157,8 @@ def finalize(candidates: dict, out_dir, sets, info: dict, bn_batches: int = 150,
     score, model, probs, maes = scored[chosen]
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / MODEL_FILE)
+    saved = keras.saving.load_model(out / MODEL_FILE, compile=False)  # saved again without the optimizer's state:
+    saved.save(out / MODEL_FILE)  # a third of the size (a fine-tuned model's Adam slots are twice its weights)
     pooled = np.concatenate([p[valid] for p in probs.values()])
     ages = np.tile(dev_set.ages[valid], len(probs))
     offset = fit_age_offset(pooled, ages) if valid.sum() >= 20 else 0.0
