@@ -13,8 +13,8 @@ the fp32 descriptor whatever the model spec names.
 """
 
 import argparse
-import csv
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,8 @@ from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantTy
 from agegender import Estimator, read_image
 from agegender.inference.networks.descriptor import DESCRIPTOR_FILE, DESCRIPTOR_SPEC
 from agegender.inference.spec import sha256
-from agegender.paths import data_root
+from agegender.paths import MODELS, data_root
+from agegender.training.dataset import read_labels
 
 FILE = "dlib_face_descriptor_int8.onnx"
 
@@ -42,8 +43,7 @@ class Chips(CalibrationDataReader):
 
 def calibration_chips(count: int) -> np.ndarray:
     """Descriptor chips of the largest face of every k-th CFP photo, `count` at most."""
-    folder = data_root() / "unlabelled" / "cfp"
-    paths = [folder / row["path"] for row in csv.DictReader(open(folder / "labels.csv"))]
+    paths = read_labels(data_root() / "unlabelled" / "cfp" / "labels.csv").paths
     estimator = Estimator(serving="combined")
     chips = []
     for path in paths[:: max(1, len(paths) // count)][:count]:
@@ -75,7 +75,7 @@ def main() -> None:
     spec = json.loads(DESCRIPTOR_SPEC.read_text())
     spec["files"] = {"onnx": FILE}
     spec["sha256"] = {"onnx": sha256(args.out / FILE)}
-    spec["licence_file"] = "../../LICENSE.dlib_descriptor"
+    spec["licence_file"] = os.path.relpath(MODELS / spec["licence_file"], args.out)
     kept = "" if args.all_layers else "; first convolution and last layer in float"
     spec["source"] += (f"; quantized to 8 bits by tools/quantize_descriptor.py (QDQ, per-channel int8 weights, "
                        f"uint8 activations, reduce_range{kept}; calibrated on {len(chips)} CFP faces)")
