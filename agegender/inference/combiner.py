@@ -10,11 +10,13 @@ sd the spread, and its central 90% at `temperature` the interval. Gender: P(fema
 network's logit (`gender`: a weight per network and a bias, another set for faces read as children; networks after
 the first two, such as the face descriptor's gender head, add to the gender only). A `gate` names a network read
 only where the others are unsure: P(female) comes from the stack without it (`gender_without`), and where that is
-within `gate.within` of even, from the stack with it. Abstention: a gender is "unknown" where P(female) is within
-`gender_band.half_widths` of even, a half-width per band of the age estimate (`gender_band.edges`), and with
-`gender_band.low_detail` wider ones for faces with little fine detail, whose genders are wrong more often. With our
-network alone the age weights are 1 and the bias one `age_offset`. The parameters are fitted in
-`training/combine.py` (the age in `training/combine_age.py`) and stored in the model spec.
+within `gate.within` of even, from the stack with it; where the gate names a `quick` network (a faster copy of the
+gated one, such as the descriptor in 8 bits), that is read first in its place, and the gated one only for the faces
+whose P(female) then lies within `gate.recheck` of a decision (even, or the abstention band's edge). Abstention: a
+gender is "unknown" where P(female) is within `gender_band.half_widths` of even, a half-width per band of the age
+estimate (`gender_band.edges`), and with `gender_band.low_detail` wider ones for faces with little fine detail, whose
+genders are wrong more often. With our network alone the age weights are 1 and the bias one `age_offset`. The
+parameters are fitted in `training/combine.py` (the age in `training/combine_age.py`) and stored in the model spec.
 """
 
 from dataclasses import dataclass, field
@@ -138,8 +140,18 @@ class Combiner:
 
     @property
     def gated(self) -> str | None:
-        """The network read only for the faces `consulted` gives (None: every network reads every face)."""
+        """The network read only for the faces `asks` gives (None: every network reads every face)."""
         return self.params.get("gate", {}).get("network")
+
+    @property
+    def staged(self) -> list[str]:
+        """The networks read only for some faces, in the order they are read: the gate's quick one, then the gated."""
+        return staged(self.params)
+
+    @property
+    def reads(self) -> list[str]:
+        """Every network whose columns the combination takes."""
+        return [*self.networks, *(name for name in self.staged if name not in self.networks)]
 
     def _stack(self, columns: dict, child: np.ndarray, gender: dict) -> np.ndarray:
         z = np.where(child, gender["child_bias"], gender["bias"])
@@ -152,44 +164,77 @@ class Combiner:
         age, std, low, high = summarise(probs, self.params["temperature"], self.level, self.age_shift(probs @ GRID))
         return (age, std, low, high), age < self.params.get("gender", {}).get("child_below", 0)
 
+    def _sharpness(self, columns: dict) -> np.ndarray | None:
+        return columns[self.networks[1]].get("sharpness") if len(self.networks) > 1 else None
+
     def _unsure(self, columns: dict, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """P(female) from the stack without the gated network, and where it is within `gate.within` of even."""
         out = self._stack(columns, child, self.params["gender_without"])
         return out, np.abs(out - 0.5) < self.params["gate"]["within"]
 
-    def consulted(self, columns: dict) -> np.ndarray:
-        """The faces the gated network reads (with a gate): those the other networks are unsure of."""
-        _, child = self._age_and_child(columns)
-        return self._unsure(columns, child)[1]
+    def _gated(self, columns: dict, child: np.ndarray, half: np.ndarray, exact: bool = True):
+        """P(female) with the gate, and the faces the gated network itself reads (without `exact`, before it has)."""
+        gate, gender = self.params["gate"], self.params["gender"]
+        out, unsure = self._unsure(columns, child)
 
-    def p_female(self, columns: dict, child: np.ndarray) -> np.ndarray:
+        def stack(source: str, rows: np.ndarray) -> np.ndarray:
+            names = {name: source if name == gate["network"] else name for name in gender["weights"]}
+            sub = {name: {"p_female": np.asarray(columns[read]["p_female"])[rows]} for name, read in names.items()}
+            return self._stack(sub, child[rows], gender)
+
+        out[unsure] = stack(self.staged[0], unsure)
+        if len(self.staged) == 1:
+            return out, unsure
+        edge = np.abs(out - 0.5)
+        again = unsure & (np.minimum(edge, np.abs(edge - half)) < gate["recheck"])
+        if exact:
+            out[again] = stack(gate["network"], again)
+        return out, again
+
+    def asks(self, name: str, columns: dict) -> np.ndarray:
+        """The faces a `staged` network reads, given the columns of the networks read before it."""
+        (age, *_), child = self._age_and_child(columns)
+        if name == self.staged[0]:
+            return self._unsure(columns, child)[1]
+        return self._gated(columns, child, self._half_widths(age, self._sharpness(columns)), exact=False)[1]
+
+    def p_female(self, columns: dict, child: np.ndarray, half: np.ndarray) -> np.ndarray:
+        """P(female) of each face; `half` is its abstention half-width (where the gate rechecks)."""
         gender = self.params.get("gender")
         if gender is None:
             return np.asarray(columns[self.networks[0]]["p_female"], np.float64)
         if not self.gated:
             return self._stack(columns, child, gender)
-        out, asked = self._unsure(columns, child)
-        sub = {name: {"p_female": np.asarray(columns[name]["p_female"])[asked]} for name in gender["weights"]}
-        out[asked] = self._stack(sub, child[asked], gender)
-        return out
+        return self._gated(columns, child, half)[0]
 
-    def gender_known(self, p_female: np.ndarray, age: np.ndarray, sharpness: np.ndarray | None = None) -> np.ndarray:
-        """Where the gender is told: P(female) at least the band's half-width from even (with the band's
-        `low_detail`, its own half-widths for faces less sharp than `below`)."""
+    def _half_widths(self, age: np.ndarray, sharpness: np.ndarray | None = None) -> np.ndarray:
+        """Each face's abstention half-width: its age band's, or with the band's `low_detail` its own for faces less
+        sharp than `below`."""
         band = self.params.get("gender_band")
         if not band:
-            return np.ones(len(p_female), bool)
+            return np.zeros(len(age))
         which = np.searchsorted(band["edges"], age, side="right")
         half = np.asarray(band["half_widths"])[which]
         low = band.get("low_detail")
         if low and sharpness is not None:
             half = np.where(sharpness < low["below"], np.asarray(low["half_widths"])[which], half)
-        return np.abs(p_female - 0.5) >= half
+        return half
+
+    def gender_known(self, p_female: np.ndarray, age: np.ndarray, sharpness: np.ndarray | None = None) -> np.ndarray:
+        """Where the gender is told: P(female) at least the `_half_widths` from even (every face without a band)."""
+        return np.abs(p_female - 0.5) >= self._half_widths(age, sharpness)
 
     def __call__(self, columns: dict) -> ModelOutput:
         """The combined output; the partner's `sharpness`, where it gives one, is kept in `data`."""
         (age, std, low, high), child = self._age_and_child(columns)
-        p_female = self.p_female(columns, child)
-        sharpness = columns[self.networks[1]].get("sharpness") if len(self.networks) > 1 else None
+        sharpness = self._sharpness(columns)
+        p_female = self.p_female(columns, child, self._half_widths(age, sharpness))
         data = {} if sharpness is None else {"sharpness": np.asarray(sharpness, np.float64)}
         return ModelOutput(age, std, low, high, p_female, self.gender_known(p_female, age, sharpness), data)
+
+
+def staged(params: dict) -> list[str]:
+    """A serving's networks read only for some faces, in the order they are read: the gate's `quick` one, then the
+    gated one."""
+    gate = params.get("gate", {})
+    return [gate[key] for key in ("quick", "network") if key in gate]

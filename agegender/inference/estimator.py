@@ -143,8 +143,14 @@ class Estimator:
         return found[(found.scores >= self.score_threshold) & (found.widths >= self.min_face)]
 
     def crop(self, image: np.ndarray, found: Detections) -> dict[str, dict]:
-        """Each network's crops of the detected faces, by network name."""
-        return {name: net.crop(image, found) for name, net in self.networks.items()}
+        """Each network's crops of the detected faces, by network name (made once for networks of one `crop_key`)."""
+        made, crops = {}, {}
+        for name, net in self.networks.items():
+            key = net.crop_key or name
+            if key not in made:
+                made[key] = net.crop(image, found)
+            crops[name] = made[key]
+        return crops
 
     def predict(self, crops: list[dict[str, dict]]) -> ModelOutput:
         """The combined estimates for the crops of several images (as `crop` gives them), one network call each."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from .combiner import staged
+
 SERVINGS = ("combined", "live", "ours")
 OURS = "agegender"  # the name of our own network in a model spec
 
@@ -65,11 +67,12 @@ class ModelSpec:
     flip: frozenset  # the networks whose faces are averaged with their mirror images ("flip_tta": true, or names)
 
     def serving(self, name: str) -> tuple[dict[str, NetworkSpec], dict]:
-        """The networks and the combiner parameters of one serving (`combined` or `ours`)."""
+        """The networks (those the combiner stacks and those its gate reads) and the combiner parameters of one
+        serving (`combined` or `ours`)."""
         if name not in self.combiners:
             raise ValueError(f"{self.path.name} has no serving {name!r}; it has {', '.join(self.combiners)}")
         params = self.combiners[name]
-        return {n: self.networks[n] for n in params["networks"]}, params
+        return {n: self.networks[n] for n in [*params["networks"], *staged(params)]}, params
 
     @classmethod
     def load(cls, path) -> "ModelSpec":

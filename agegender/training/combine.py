@@ -98,15 +98,19 @@ def fit_band(sets: list[DevData], outputs: list, wary: bool = False) -> dict:
 
 def asked(params: dict) -> dict:
     """What a serving's parameters ask `fit` for beyond the weights, corrections and band (fitted already, or `true`
-    to ask): `low_detail` (lean), the band's `low_detail` (wary) and `age_spread` (spread)."""
+    to ask): `low_detail` (lean), the band's `low_detail` (wary), `age_spread` (spread), and the gate's quick network
+    and its recheck margin (quick, kept as they are)."""
+    gate = params.get("gate", {})
     return {"lean": "low_detail" in params, "wary": "low_detail" in params.get("gender_band", {}),
-            "spread": "age_spread" in params}
+            "spread": "age_spread" in params, "quick": {k: gate[k] for k in ("quick", "recheck") if k in gate}}
 
 
 def fit(sets: list[DevData], networks: list[str], base: dict | None = None, lean: bool = False,
-        wary: bool = False, spread: bool = False) -> dict:
-    """The combiner's parameters for `networks` fitted on `sets` (with what `asked` names). With one network (ours
-    alone), `base` keeps its age offset and temperature from training, and only the abstention band is fitted."""
+        wary: bool = False, spread: bool = False, quick: dict | None = None) -> dict:
+    """The combiner's parameters for `networks` fitted on `sets` (with what `asked` names; the sets also hold the
+    columns of a `quick` network, which is added to the gate once everything is fitted on the gated one). With one
+    network (ours alone), `base` keeps its age offset and temperature from training, and only the abstention band is
+    fitted."""
     if len(networks) == 1:
         params = {"networks": networks, **(base or {"age_offset": 0.0, "temperature": 1.0})}
     else:
@@ -123,6 +127,8 @@ def fit(sets: list[DevData], networks: list[str], base: dict | None = None, lean
         params["temperature"] = calibrate_temperature(probs, true, offset=shift)
     params.pop("gender_band", None)
     params["gender_band"] = fit_band(sets, [Combiner(params)(s.columns) for s in sets], wary)
+    if quick:  # the band is the gated network's own; the quick copy reads first where it decides the same
+        params["gate"].update(quick)
     return params
 
 
@@ -164,11 +170,10 @@ def fit_spec(spec_path, out=None, root=None) -> dict:
     ours = estimator.networks[OURS].spec.settings
     base = {"age_offset": ours.get("age_offset", 0.0), "temperature": ours["age_temperature"]}
     for serving, params in raw["combiners"].items():
-        networks = list(params["networks"])
-        chosen = {name: estimator.networks[name] for name in networks}
-        sets = [dev_data(name, outputs(name, chosen, estimator, root), networks, estimator.flip)
-                for name in DEVELOPMENT]
-        raw["combiners"][serving] = fit(sets, networks, base, **asked(params))
+        reads = Combiner(params).reads
+        chosen = {name: estimator.networks[name] for name in reads}
+        sets = [dev_data(name, outputs(name, chosen, estimator, root), reads, estimator.flip) for name in DEVELOPMENT]
+        raw["combiners"][serving] = fit(sets, list(params["networks"]), base, **asked(params))
         log.info("%s: %s", serving, json.dumps(raw["combiners"][serving]))
     Path(out or spec_path).write_text(json.dumps(raw, indent=2) + "\n")
     return raw

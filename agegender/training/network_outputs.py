@@ -150,4 +150,4 @@ def flipped_columns(outputs: dict, networks, degradation: str = "none", flip=fro
 
 def combined(outputs: dict, combiner, degradation: str = "none", flip=frozenset()):
     """The combiner's output for one degradation of `network_outputs`."""
-    return combiner(flipped_columns(outputs, combiner.networks, degradation, flip))
+    return combiner(flipped_columns(outputs, combiner.reads, degradation, flip))

@@ -49,7 +49,7 @@ def compute_combined_targets(faces: LabelledFaces, cache: Path, model_spec, serv
 
     estimator = Estimator(model_spec, serving=serving)
     combiner = estimator.combiner
-    networks = {name: estimator.networks[name] for name in combiner.networks}
+    networks = {name: estimator.networks[name] for name in combiner.reads}
     out = network_outputs(faces, networks, mode=mode, estimator=estimator)
     columns = flipped_columns(out, networks, flip={name for name, net in networks.items() if net.mirrors})
     mixture = combiner.mixture(columns)

@@ -18,6 +18,7 @@ class Network:
     name: str = ""
     mirrors: bool = True  # whether mirror images mean anything to it (flip test-time augmentation)
     columns: tuple[str, ...] = ("age", "p_female")  # what `predict` gives
+    crop_key: tuple | None = None  # networks with one key read one crop, made once (None: a crop of its own)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -40,18 +41,19 @@ def concat_crops(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 def predict_columns(networks: dict, crops: list[dict], flip, combiner) -> dict:
     """Each network's columns for the crops of several images (as the Estimator crops them), one call per network.
-    The combiner's gated network reads only the faces it `consulted`; its columns are NaN for the others."""
-    gated = combiner.gated
+    The combiner's `staged` networks read, in turn, only the faces it `asks` them to; their columns are NaN for the
+    others."""
+    staged = combiner.staged
     columns = {name: net.predict(concat_crops([c[name] for c in crops]), flip=name in flip)
-               for name, net in networks.items() if name != gated}
-    if gated:
-        asked = combiner.consulted(columns)
-        part = networks[gated].predict({k: v[asked] for k, v in concat_crops([c[gated] for c in crops]).items()})
-        columns[gated] = {}
+               for name, net in networks.items() if name not in staged}
+    for name in staged:
+        asked = combiner.asks(name, columns)
+        part = networks[name].predict({k: v[asked] for k, v in concat_crops([c[name] for c in crops]).items()})
+        columns[name] = {}
         for key, value in part.items():
             full = np.full((len(asked), *value.shape[1:]), np.nan, np.float64)
             full[asked] = value
-            columns[gated][key] = full
+            columns[name][key] = full
     return columns
 
 

@@ -43,6 +43,7 @@ class Descriptor(Network):
 
     name = "descriptor"
     mirrors = False  # used as dlib uses it
+    crop_key = ("dlib", SIZE, PADDING)  # one crop for the float and the 8-bit network
     columns = ("descriptor", "p_female")
 
     def __init__(self, spec: NetworkSpec | None = None, threads: int = 0):
