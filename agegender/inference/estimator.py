@@ -12,7 +12,7 @@ from ..paths import MODEL_SPEC
 from .combiner import Combiner, ModelOutput
 from .decode import DEFAULT_MAX_PIXELS, ImageError, Picture, iter_pictures, source_name
 from .detect import DEFAULT_DETECTOR, Detections, get_detector
-from .networks import NETWORKS, predict_columns
+from .networks import NETWORKS, crop_all, predict_columns
 from .results import Face, ImageResult, build, failed
 from .spec import ModelSpec, flipped
 from .tracking import Look
@@ -143,14 +143,8 @@ class Estimator:
         return found[(found.scores >= self.score_threshold) & (found.widths >= self.min_face)]
 
     def crop(self, image: np.ndarray, found: Detections) -> dict[str, dict]:
-        """Each network's crops of the detected faces, by network name (made once for networks of one `crop_key`)."""
-        made, crops = {}, {}
-        for name, net in self.networks.items():
-            key = net.crop_key or name
-            if key not in made:
-                made[key] = net.crop(image, found)
-            crops[name] = made[key]
-        return crops
+        """Each network's crops of the detected faces, by network name."""
+        return crop_all(self.networks, image, found)
 
     def predict(self, crops: list[dict[str, dict]]) -> ModelOutput:
         """The combined estimates for the crops of several images (as `crop` gives them), one network call each."""

@@ -39,6 +39,17 @@ def concat_crops(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
+def crop_all(networks: dict, image: np.ndarray, found: Detections) -> dict[str, dict]:
+    """Each network's crops of the faces `found` in an image, by name; made once for networks of one `crop_key`."""
+    made, crops = {}, {}
+    for name, net in networks.items():
+        key = net.crop_key or name
+        if key not in made:
+            made[key] = net.crop(image, found)
+        crops[name] = made[key]
+    return crops
+
+
 def predict_columns(networks: dict, crops: list[dict], flip, combiner) -> dict:
     """Each network's columns for the crops of several images (as the Estimator crops them), one call per network.
     The combiner's `staged` networks read, in turn, only the faces it `asks` them to; their columns are NaN for the
@@ -67,4 +78,4 @@ def on_age_grid(probs: np.ndarray) -> np.ndarray:
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["N_AGES", "NETWORKS", "Network", "concat_crops", "on_age_grid", "predict_columns"]
+__all__ = ["N_AGES", "NETWORKS", "Network", "concat_crops", "crop_all", "on_age_grid", "predict_columns"]
