@@ -146,7 +146,8 @@ class Combiner:
     @property
     def staged(self) -> list[str]:
         """The networks read only for some faces, in the order they are read: the gate's quick one, then the gated."""
-        return staged(self.params)
+        gate = self.params.get("gate", {})
+        return [gate[key] for key in ("quick", "network") if key in gate]
 
     @property
     def reads(self) -> list[str]:
@@ -231,10 +232,3 @@ class Combiner:
         p_female = self.p_female(columns, child, self._half_widths(age, sharpness))
         data = {} if sharpness is None else {"sharpness": np.asarray(sharpness, np.float64)}
         return ModelOutput(age, std, low, high, p_female, self.gender_known(p_female, age, sharpness), data)
-
-
-def staged(params: dict) -> list[str]:
-    """A serving's networks read only for some faces, in the order they are read: the gate's `quick` one, then the
-    gated one."""
-    gate = params.get("gate", {})
-    return [gate[key] for key in ("quick", "network") if key in gate]

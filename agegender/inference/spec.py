@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from .combiner import staged
+from .combiner import Combiner
 
 SERVINGS = ("combined", "live", "ours")
 OURS = "agegender"  # the name of our own network in a model spec
@@ -72,7 +72,7 @@ class ModelSpec:
         if name not in self.combiners:
             raise ValueError(f"{self.path.name} has no serving {name!r}; it has {', '.join(self.combiners)}")
         params = self.combiners[name]
-        return {n: self.networks[n] for n in [*params["networks"], *staged(params)]}, params
+        return {n: self.networks[n] for n in Combiner(params).reads}, params
 
     @classmethod
     def load(cls, path) -> "ModelSpec":
