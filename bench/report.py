@@ -19,15 +19,25 @@ def bench_parser(description: str, name: str) -> argparse.ArgumentParser:
 
 
 def machine() -> dict:
-    """The CPU the figures were measured on: its name, cores and widest vector instructions (AVX-512 or not)."""
+    """The CPU the figures were measured on: its name, cores, and the widest vector instructions this process may use
+    (AVX-512 or AVX2, as NumPy's dispatch sees the CPU: `tools/without_avx512.sh` hides AVX-512), with `vnni` where
+    8-bit dot products are fast (AVX-512 VNNI or AVX-VNNI) and `cpu_isa` where the CPU itself has more."""
     info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     fields = {}
     for line in info.splitlines():
         key, _, value = line.partition(":")
         fields.setdefault(key.strip(), value.strip())
     flags = set(fields.get("flags", "").split())
-    isa = "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "other"
-    return {"cpu": fields.get("model name") or platform.processor(), "cores": os.cpu_count(), "isa": isa}
+    cpu_isa = "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "other"
+    seen = np._core._multiarray_umath.__cpu_features__
+    isa = "avx512" if seen.get("AVX512F") else "avx2" if seen.get("AVX2") else "other"
+    found = {
+        "cpu": fields.get("model name") or platform.processor(),
+        "cores": os.cpu_count(),
+        "isa": isa,
+        "vnni": bool(seen.get("AVX512VNNI") or seen.get("AVXVNNI")),
+    }
+    return found | ({"cpu_isa": cpu_isa} if cpu_isa != isa else {})
 
 
 def write_json(path, result: dict) -> None:

@@ -1,6 +1,18 @@
 """The scorecard's arithmetic: when a figure meets its target, and the rule for shipping."""
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.report import machine
 from bench.scorecard import held, ships
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_share_at_its_limit_is_held():
@@ -30,3 +42,21 @@ def test_the_rule_for_shipping():
     assert not ships(worse_missed, shipped)  # an off-domain line missed and worse
     broken = _card("b", **{**{k: v["value"] for k, v in better["lines"].items()}, "UTKFace test age MAE": 4.7})
     assert not ships(broken, shipped)  # a held UTKFace line broken
+
+
+def _cpu_flags() -> set[str]:
+    info = Path("/proc/cpuinfo")
+    return set(info.read_text().split()) if info.exists() else set()
+
+
+@pytest.mark.skipif(not {"cpuid_fault", "avx512f"} <= _cpu_flags() or not shutil.which("cc"),
+                    reason="needs a CPU with AVX-512 that can fault on CPUID, and a C compiler")
+def test_speed_is_measured_as_on_an_avx2_cpu_where_avx512_is_hidden(tmp_path):
+    """tools/without_avx512.sh: the command sees AVX2 but neither AVX-512 nor VNNI, and the benches record it."""
+    probe = "from bench.report import machine; import json; print(json.dumps(machine()))"
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([str(ROOT / "tools" / "without_avx512.sh"), sys.executable, "-c", probe], env=env,
+                         capture_output=True, text=True, check=True)
+    seen = json.loads(run.stdout)
+    assert (seen["isa"], seen["vnni"], seen["cpu_isa"]) == ("avx2", False, "avx512")
+    assert machine()["isa"] == "avx512" and "cpu_isa" not in machine()
