@@ -197,9 +197,10 @@ def test_descriptor_read_only_where_consulted(estimator, sample_columns):
     assert served.combiner.staged == ["descriptor_int8", "descriptor"]
     assert all(c["descriptor_int8"] is c["descriptor"] for c in crops)  # one chip for both, cropped once
     columns = predict_columns(served.networks, crops, served.flip, served.combiner)
-    asked = estimator.combiner.asks("descriptor_int8", sample_columns)
+    stages = dict(estimator.combiner.stages(sample_columns))
+    assert list(stages) == ["descriptor_int8", "descriptor"]
+    asked, again = stages["descriptor_int8"], stages["descriptor"]
     assert 0 < asked.sum() < len(asked), asked
-    again = estimator.combiner.asks("descriptor", sample_columns)
     assert not (again & ~asked).any()
     for name, rows in (("descriptor_int8", asked), ("descriptor", again)):
         assert np.isnan(columns[name]["p_female"]).tolist() == (~rows).tolist()
@@ -229,12 +230,13 @@ def test_the_float_descriptor_decides_near_a_decision():
     with_quick = alone({**columns, "descriptor": columns["descriptor_int8"]})
     with_exact = alone(columns)
     combiner = Combiner(params)
-    assert combiner.asks("descriptor_int8", columns).all()
+    stages = dict(combiner.stages(columns))
+    assert stages["descriptor_int8"].all()
     half = params["gender_band"]["half_widths"][int(np.searchsorted(params["gender_band"]["edges"], 35.0, "right"))]
     edge = np.abs(with_quick.p_female - 0.5)
     near = np.minimum(edge, np.abs(edge - half)) < gate["recheck"]
     assert 0 < near.sum() < n, near.sum()  # both kinds of face
-    assert combiner.asks("descriptor", columns).tolist() == near.tolist()
+    assert stages["descriptor"].tolist() == near.tolist()
     out = combiner(columns)
     np.testing.assert_allclose(out.p_female, np.where(near, with_exact.p_female, with_quick.p_female), atol=1e-12)
     assert not np.allclose(with_quick.p_female, with_exact.p_female, atol=0.01)

@@ -140,7 +140,7 @@ class Combiner:
 
     @property
     def gated(self) -> str | None:
-        """The network read only for the faces `asks` gives (None: every network reads every face)."""
+        """The network read only for the faces `stages` gives (None: every network reads every face)."""
         return self.params.get("gate", {}).get("network")
 
     @property
@@ -192,12 +192,16 @@ class Combiner:
             out[again] = stack(gate["network"], again)
         return out, again
 
-    def asks(self, name: str, columns: dict) -> np.ndarray:
-        """The faces a `staged` network reads, given the columns of the networks read before it."""
+    def stages(self, columns: dict):
+        """Each `staged` network in turn, with the faces it reads given the columns read so far: the caller adds a
+        network's columns to `columns` before taking the next. The age, which picks each face's band, is read once."""
+        if not self.staged:
+            return
         (age, *_), child = self._age_and_child(columns)
-        if name == self.staged[0]:
-            return self._unsure(columns, child)[1]
-        return self._gated(columns, child, self._half_widths(age, self._sharpness(columns)), exact=False)[1]
+        yield self.staged[0], self._unsure(columns, child)[1]
+        if len(self.staged) > 1:
+            yield self.staged[1], self._gated(columns, child, self._half_widths(age, self._sharpness(columns)),
+                                              exact=False)[1]
 
     def p_female(self, columns: dict, child: np.ndarray, half: np.ndarray) -> np.ndarray:
         """P(female) of each face; `half` is its abstention half-width (where the gate rechecks)."""

@@ -52,13 +52,11 @@ def crop_all(networks: dict, image: np.ndarray, found: Detections) -> dict[str, 
 
 def predict_columns(networks: dict, crops: list[dict], flip, combiner) -> dict:
     """Each network's columns for the crops of several images (as the Estimator crops them), one call per network.
-    The combiner's `staged` networks read, in turn, only the faces it `asks` them to; their columns are NaN for the
-    others."""
-    staged = combiner.staged
+    The combiner's `staged` networks read, in turn, only the faces its `stages` give them; their columns are NaN for
+    the others."""
     columns = {name: net.predict(concat_crops([c[name] for c in crops]), flip=name in flip)
-               for name, net in networks.items() if name not in staged}
-    for name in staged:
-        asked = combiner.asks(name, columns)
+               for name, net in networks.items() if name not in combiner.staged}
+    for name, asked in combiner.stages(columns):
         part = networks[name].predict({k: v[asked] for k, v in concat_crops([c[name] for c in crops]).items()})
         columns[name] = {}
         for key, value in part.items():
