@@ -29,7 +29,12 @@ def machine() -> dict:
         fields.setdefault(key.strip(), value.strip())
     flags = set(fields.get("flags", "").split())
     cpu_isa = "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "other"
-    seen = np._core._multiarray_umath.__cpu_features__
+    # NumPy's dispatch table (not public API); without it, the CPU's flags
+    seen = getattr(getattr(getattr(np, "_core", None), "_multiarray_umath", None), "__cpu_features__", None) or {
+        "AVX512F": "avx512f" in flags,
+        "AVX2": "avx2" in flags,
+        "AVX512VNNI": "avx512_vnni" in flags,
+    }
     isa = "avx512" if seen.get("AVX512F") else "avx2" if seen.get("AVX2") else "other"
     found = {
         "cpu": fields.get("model name") or platform.processor(),

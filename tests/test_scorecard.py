@@ -54,7 +54,7 @@ def _cpu_flags() -> set[str]:
 def test_speed_is_measured_as_on_an_avx2_cpu_where_avx512_is_hidden(tmp_path):
     """tools/without_avx512.sh: the command sees AVX2 but neither AVX-512 nor VNNI, and the benches record it."""
     probe = "from bench.report import machine; import json; print(json.dumps(machine()))"
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "AGEGENDER_CACHE": str(tmp_path), "PYTHONPATH": str(ROOT)}
     run = subprocess.run([str(ROOT / "tools" / "without_avx512.sh"), sys.executable, "-c", probe], env=env,
                          capture_output=True, text=True, check=True)
     seen = json.loads(run.stdout)
