@@ -18,6 +18,10 @@ def bench_parser(description: str, name: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _widest(avx512, avx2) -> str:
+    return "avx512" if avx512 else "avx2" if avx2 else "other"
+
+
 def machine() -> dict:
     """The CPU the figures were measured on: its name, cores, and the widest vector instructions this process may use
     (AVX-512 or AVX2, as NumPy's dispatch sees the CPU: `tools/without_avx512.sh` hides AVX-512), with `vnni` where
@@ -28,14 +32,14 @@ def machine() -> dict:
         key, _, value = line.partition(":")
         fields.setdefault(key.strip(), value.strip())
     flags = set(fields.get("flags", "").split())
-    cpu_isa = "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "other"
+    cpu_isa = _widest("avx512f" in flags, "avx2" in flags)
     # NumPy's dispatch table (not public API); without it, the CPU's flags
     seen = getattr(getattr(getattr(np, "_core", None), "_multiarray_umath", None), "__cpu_features__", None) or {
         "AVX512F": "avx512f" in flags,
         "AVX2": "avx2" in flags,
         "AVX512VNNI": "avx512_vnni" in flags,
     }
-    isa = "avx512" if seen.get("AVX512F") else "avx2" if seen.get("AVX2") else "other"
+    isa = _widest(seen.get("AVX512F"), seen.get("AVX2"))
     found = {
         "cpu": fields.get("model name") or platform.processor(),
         "cores": os.cpu_count(),

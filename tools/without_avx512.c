@@ -9,7 +9,6 @@
 #include <asm/prctl.h>
 #include <cpuid.h>
 #include <signal.h>
-#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
