@@ -15,7 +15,7 @@ with st.sidebar:
         "Face detector",
         list(ui.DETECTOR_CHOICES),
         format_func=ui.DETECTOR_CHOICES.get,
-        help="Auto (best for photos) runs the fast one on a 640 px copy and hands photos with small faces, or none "
+        help="Auto (best for photos) runs the fast one on a 512 px copy and hands photos with small faces, or none "
         "found, to the thorough one, which finds more small, blurred and turned faces at two to three times the cost.",
     )
     threshold = st.slider(

@@ -10,6 +10,8 @@ from PIL import Image
 
 from agegender import ImageError, VideoAnalyzer, VideoError, analyze_video, read_frames, read_image, video_info
 from agegender.apps.synthetic import jitter_frames, write_mp4
+from agegender.inference.detect import get_detector
+from agegender.inference.detect.cascade import Cascade
 from tests.conftest import HOPPER, KNOWN, SAMPLES, run_cli
 
 
@@ -62,8 +64,19 @@ def test_default_detector_cascade(estimator, small_faces_canvas):
     assert small.detector == "centerface" and len(small) >= 11
 
 
+def test_detector_key_names_what_detections_depend_on(estimator):
+    """Cached network outputs of photos are named by the detector's settings, so a change to them is never served
+    stale: the fast copy's side, the small-face rule's scale, the size limit and the score floor."""
+    key = estimator.detector.key
+    assert key == "auto-4096-0.3-512-48@640"
+    limited = estimator.with_options(max_side=400).detector
+    assert limited.fast.max_side == 400 and limited.key == "auto-400-0.3-400-48@400"
+    assert Cascade(0.3, fast_side=640).key == "auto-4096-0.3-640-48@640"
+    assert get_detector("retinaface").key != get_detector("retinaface", max_side=640).key
+
+
 def test_large_photo_fast_pass(estimator, hopper_face):
-    """A 3,000 px photo: the fast pass works on a 640 px copy; box and landmarks land within 5% in its pixels."""
+    """A 3,000 px photo: the fast pass works on a 512 px copy; box and landmarks land within 5% in its pixels."""
     big = cv2.resize(read_image(HOPPER), None, fx=5, fy=5, interpolation=cv2.INTER_CUBIC)
     found = estimator.detect(big)
     assert found.detector == "retinaface" and len(found) == 1

@@ -28,7 +28,7 @@ class Estimator:
     too small to read an age from), and `score_threshold` those scoring under it (None: the detector's own
     operating point); `flip` averages each face with its mirror image in every network (None: in those the model
     spec names). No detector searches more than `max_side` pixels (larger photos are downscaled for detection only);
-    auto first looks at a 640 px copy. Images declaring more than `max_pixels` are refused unread. `threads`
+    auto first looks at a 512 px copy. Images declaring more than `max_pixels` are refused unread. `threads`
     is how many threads each network may use (0: one per core).
     `with_options` gives a copy with other settings sharing the loaded networks.
     """

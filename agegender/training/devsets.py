@@ -72,10 +72,10 @@ def cache_key(net) -> str:
 
 def outputs(name: str, networks: dict, estimator, root=None) -> dict[str, np.ndarray]:
     """Every network's `network_outputs` on a set, cached per set, network file (SHA-256 in its spec) and, for photos,
-    the rule that picks each photo's labelled face, merged; `faces` is the labelled faces of the rows kept (in
-    order)."""
+    the estimator's detector settings and the rule that picks each photo's labelled face, merged; `faces` is the
+    labelled faces of the rows kept (in order)."""
     spec = SETS[name]
-    rule = f"-{LABELLED_FACE}" if spec.mode == "photos" else ""
+    rule = f"-{estimator.detector.key}-{LABELLED_FACE}" if spec.mode == "photos" else ""
     merged: dict[str, np.ndarray] = {}
     for net_name, net in networks.items():
         target = cache_dir() / "outputs" / f"{name}-{net_name}-{cache_key(net)}{rule}.npz"

@@ -67,6 +67,11 @@ class Detector:
         """Faces in an RGB uint8 image, in its pixels, best first."""
         raise NotImplementedError
 
+    @property
+    def key(self) -> str:
+        """The settings its detections depend on, in a name for what is cached from them."""
+        return f"{self.name}-{self.max_side}-{self.score_threshold:g}"
+
 
 def fit_scale(shape, max_side: int | None) -> float:
     """The factor that brings an image of `shape` down to at most `max_side` pixels (1 if it fits, or None)."""
