@@ -7,7 +7,7 @@ dashboard glue).
 
 import os
 
-__version__ = "0.2.6"
+__version__ = "0.2.7"
 # Before onnxruntime is first imported: otherwise it writes a device id and a telemetry queue under
 # ~/.cache/Microsoft/DeveloperTools at import time (inference/onnx.py also turns its telemetry events off).
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")

@@ -271,7 +271,7 @@ def test_fine_tuning_on_a_plain_csv_of_photos(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     spec = json.loads((out / "agegender.json").read_text())
     assert spec["training"]["train_images"] + spec["training"]["dev_images"] == 2 * len(KNOWN)
-    assert AgeGenderModel(out / "agegender.json").input_size == 128
+    assert AgeGenderModel(out / "agegender.json").input_size == 144  # the init's (the shipped network's)
     face = Estimator(out / "agegender.json").analyze(SAMPLES / "obama_official_portrait.jpg")[0]
     assert 20 < face.age < 90 and face.gender in ("male", "female")
 
@@ -328,7 +328,7 @@ def test_an_init_model_is_rebuilt_at_another_input_size_with_its_weights():
     from agegender.training.train import initial_model
 
     same, resized = initial_model(MODELS / "agegender.keras"), initial_model(MODELS / "agegender.keras", 96)
-    assert same.input_shape[1] == 128 and resized.input_shape[1] == 96
+    assert same.input_shape[1] == 144 and resized.input_shape[1] == 96
     pairs = list(zip(same.get_weights(), resized.get_weights(), strict=True))
     assert len(pairs) > 200 and all(np.array_equal(a, b) for a, b in pairs)
 
