@@ -14,8 +14,8 @@ def thread_count(threads: int = 0) -> int:
     return threads or os.cpu_count() or 1
 
 
-def session(model_path, threads: int = 0, spinning: bool = False) -> ort.InferenceSession:
-    """A CPU session with full graph optimisation.
+def session(model_path, threads: int = 0, spinning: bool = False, blocked: bool = True) -> ort.InferenceSession:
+    """A CPU session with full graph optimisation (with `blocked` False, all but the NCHWc blocked layout).
 
     `threads` 0 lets onnxruntime use one thread per physical core. Idle threads sleep instead of spinning
     unless `spinning`: on a small CPU the detector and the model take turns, and a spinning pool would take
@@ -29,4 +29,5 @@ def session(model_path, threads: int = 0, spinning: bool = False) -> ort.Inferen
     options.inter_op_num_threads = 1
     options.enable_cpu_mem_arena = False
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
-    return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"],
+                                disabled_optimizers=[] if blocked else ["NchwcTransformer"])
