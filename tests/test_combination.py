@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from agegender import Estimator, read_image
-from agegender.inference.combiner import GRID, Combiner, our_weight, relative_spread
+from agegender.inference.combiner import GRID, Combiner, our_weight, prior_corrected, relative_spread
 from agegender.inference.networks import predict_columns
 from agegender.inference.spec import ModelSpec
 from agegender.paths import MODEL_SPEC, MODELS, SAMPLES
@@ -19,6 +19,7 @@ from tests.conftest import HOPPER, KNOWN, run_cli
 UPSTREAM = {"age": "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
             "gender": "d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734"}
 LOW_DETAIL = MODELS / "candidates" / "low_detail.json"  # a candidate: faces short of detail lean to our network
+PRIOR = MODELS / "candidates" / "prior25" / "model.json"  # a candidate: our network's ages corrected by its prior
 
 
 def test_vendored_networks_are_the_published_files():
@@ -143,6 +144,22 @@ def test_the_surer_network_weighs_more():
     assert weight[0] > fitted + 0.05 and weight[1] < fitted - 0.05 and abs(weight[2] - fitted) < 1e-9, weight
     mixture = Combiner(params).mixture(columns)
     np.testing.assert_allclose(mixture[0], weight[0] * narrow + (1 - weight[0]) * wide)
+
+
+def test_age_prior_divides_out_the_ages_trained_on():
+    """The candidate prior25's `age_prior`: UTKFace train's ages as training weighs them, peaking in the twenties;
+    at power 1 a face read exactly as that prior becomes uniform (mean 50), at its power 0.25 it moves toward the
+    ages seen least; the partner's columns and a serving without a prior are left as they are."""
+    params = ModelSpec.load(PRIOR).combiners["combined"]
+    prior = np.asarray(params["age_prior"]["ages"])
+    assert params["age_prior"]["power"] == 0.25 and prior.shape == (101,) and abs(prior.sum() - 1) < 1e-3
+    assert 20 <= int(np.argmax(prior)) <= 30 and prior[90] < prior[25] / 4
+    columns = {"agegender": {"age": prior[None]}, "cc0": {"age": prior[None]}}
+    full = prior_corrected(columns, {**params, "age_prior": {**params["age_prior"], "power": 1.0}})
+    assert abs(float((full["agegender"]["age"] @ GRID)[0]) - 50.0) < 1e-6
+    corrected = prior_corrected(columns, params)
+    assert abs(float((corrected["agegender"]["age"] @ GRID)[0] - prior @ GRID)) > 1.0
+    assert corrected["cc0"] is columns["cc0"] and prior_corrected(columns, {"networks": ["agegender"]}) is columns
 
 
 def _shrunk_portrait(estimator, width: int = 20):

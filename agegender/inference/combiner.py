@@ -6,7 +6,9 @@ Age: a mixture of the networks' age distributions, our network weighted by the a
 age it reads, compared on the logit of the weight), and with `low_detail`, more on adults' faces with little fine
 detail (the CC0 age network reads an adult's face enlarged from a few pixels years young; ours much less so), then
 moved by a bias correction read off the mixture's mean (`age_bias` at the same knots). Its mean is the estimate, its
-sd the spread, and its central 90% at `temperature` the interval. Gender: P(female) from a weighted sum of every
+sd the spread, and its central 90% at `temperature` the interval. With `age_prior`, our network's age distributions
+are first divided by the age prior it was trained under, to a `power` (a label-shift correction: less of the pull of
+every face toward the ages it saw most). Gender: P(female) from a weighted sum of every
 network's logit (`gender`: a weight per network and a bias, another set for faces read as children; networks after
 the first two, such as the face descriptor's gender head, add to the gender only). A `gate` names a network read
 only where the others are unsure: P(female) comes from the stack without it (`gender_without`), and where that is
@@ -116,6 +118,17 @@ def our_weight(our_mean: np.ndarray, sharpness: np.ndarray | None, params: dict,
     return weight
 
 
+def prior_corrected(columns: dict, params: dict) -> dict:
+    """`columns` with our network's (the first's) age distributions divided by `age_prior`'s `ages` to its `power`
+    and renormalised; unchanged without an `age_prior`."""
+    prior = params.get("age_prior")
+    if not prior:
+        return columns
+    name = params["networks"][0]
+    probs = columns[name]["age"] * np.asarray(prior["ages"], np.float64) ** -prior["power"]
+    return {**columns, name: {**columns[name], "age": probs / probs.sum(axis=1, keepdims=True)}}
+
+
 class Combiner:
     """The combination of one serving's networks, from its parameters in the model spec."""
 
@@ -125,6 +138,7 @@ class Combiner:
 
     def mixture(self, columns: dict) -> np.ndarray:
         """The combined age distributions [N, 101] before the bias correction."""
+        columns = prior_corrected(columns, self.params)
         ours = columns[self.networks[0]]["age"]
         if len(self.networks) == 1:
             return ours

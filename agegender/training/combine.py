@@ -21,7 +21,7 @@ from scipy.optimize import minimize
 
 from ..inference.combiner import GRID, Combiner, logit
 from ..inference.spec import OURS
-from .combine_age import CHILD_BELOW, KNOTS, fit_age, photos_percentile
+from .combine_age import CHILD_BELOW, KNOTS, fit_age, photos_percentile, training_prior
 from .devsets import DEVELOPMENT, DevData, dev_data, outputs
 from .finalize import calibrate_temperature
 
@@ -98,15 +98,16 @@ def fit_band(sets: list[DevData], outputs: list, wary: bool = False) -> dict:
 
 def asked(params: dict) -> dict:
     """What a serving's parameters ask `fit` for beyond the weights, corrections and band (fitted already, or `true`
-    to ask): `low_detail` (lean), the band's `low_detail` (wary), `age_spread` (spread), and the gate's quick network
-    and its recheck margin (quick, kept as they are)."""
+    to ask): `low_detail` (lean), the band's `low_detail` (wary), `age_spread` (spread), and, kept as they are, the
+    gate's quick network and its recheck margin (quick) and the `age_prior` (prior)."""
     gate = params.get("gate", {})
     return {"lean": "low_detail" in params, "wary": "low_detail" in params.get("gender_band", {}),
-            "spread": "age_spread" in params, "quick": {k: gate[k] for k in ("quick", "recheck") if k in gate}}
+            "spread": "age_spread" in params, "quick": {k: gate[k] for k in ("quick", "recheck") if k in gate},
+            "prior": params.get("age_prior")}
 
 
 def fit(sets: list[DevData], networks: list[str], base: dict | None = None, lean: bool = False,
-        wary: bool = False, spread: bool = False, quick: dict | None = None) -> dict:
+        wary: bool = False, spread: bool = False, quick: dict | None = None, prior: dict | None = None) -> dict:
     """The combiner's parameters for `networks` fitted on `sets` (with what `asked` names; the sets also hold the
     columns of a `quick` network, which is added to the gate once everything is fitted on the gated one). With one
     network (ours alone), `base` keeps its age offset and temperature from training, and only the abstention band is
@@ -114,7 +115,7 @@ def fit(sets: list[DevData], networks: list[str], base: dict | None = None, lean
     if len(networks) == 1:
         params = {"networks": networks, **(base or {"age_offset": 0.0, "temperature": 1.0})}
     else:
-        params = {**fit_age(sets, networks[:2], lean, spread), "networks": networks}
+        params = {**fit_age(sets, networks[:2], lean, spread, prior), "networks": networks}
         ages = [Combiner(params)(s.columns).age for s in sets]
         params["gender"] = fit_gender(sets, networks, ages)
         if len(networks) > 2:  # a third network (the descriptor's gender) is read only where the first two are unsure
@@ -170,6 +171,9 @@ def fit_spec(spec_path, out=None, root=None) -> dict:
     ours = estimator.networks[OURS].spec.settings
     base = {"age_offset": ours.get("age_offset", 0.0), "temperature": ours["age_temperature"]}
     for serving, params in raw["combiners"].items():
+        prior = params.get("age_prior")
+        if prior and "ages" not in prior:  # asked for by its power alone
+            params["age_prior"] = training_prior(prior["power"], root)
         reads = Combiner(params).reads
         chosen = {name: estimator.networks[name] for name in reads}
         sets = [dev_data(name, outputs(name, chosen, estimator, root), reads, estimator.flip) for name in DEVELOPMENT]

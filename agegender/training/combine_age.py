@@ -6,16 +6,18 @@ uneven weights and on large corrections; with `age_spread`, also the slope by wh
 its spread relative to the age it reads) gets more weight; faces short of fine detail lean to our network
 (`low_detail`, set from the sharpness of the development photos' faces and of UTKFace dev chips shrunk to 32 px, not
 by the loss, which barely moves with it: the CC0 network's young reading of such faces shows in the bias, not in the
-error). Then, with the weights kept, the corrections are refitted to centre the estimates (`centre`): the least
-error leaves the mean error where the errors are skewed, so the corrections also pay for the squared mean error
+error). With `age_prior`, every fit is on our network's ages corrected by the prior of the ages it was trained on
+(`training_prior`). Then, with the weights kept, the corrections are refitted to centre the estimates (`centre`): the
+least error leaves the mean error where the errors are skewed, so the corrections also pay for the squared mean error
 (`BIAS_WEIGHT`).
 """
 
 import numpy as np
 from scipy.optimize import minimize
 
-from ..inference.combiner import GRID, Combiner, our_weight, relative_spread
-from .devsets import DevData
+from ..inference.combiner import GRID, N_AGES, Combiner, our_weight, prior_corrected, relative_spread
+from .augment import balancing_weights
+from .devsets import DevData, faces_of
 
 KNOTS = (0.0, 13.0, 20.0, 30.0, 45.0, 60.0, 80.0, 100.0)
 CHILD_BELOW = 13.0
@@ -41,6 +43,23 @@ LOW_DETAIL_AGES = (20.0, 30.0)
 # With the low-detail lean as well (0.2.5): within one 87.8%, down32 bias -0.33, 51 of 55 lines held.
 BIAS_WEIGHT = 0.5
 MIN_GROUP = 20  # faces in a group whose mean error `centre` holds
+
+
+PRIOR_SMOOTHING = 2.0  # years (sd of the Gaussian that smooths the training prior's histogram)
+PRIOR_FLOOR = 1e-3  # of the uniform prior, mixed in so that ages never trained on are not divided by zero
+
+
+def training_prior(power: float, root=None, balance: float = 0.5) -> dict:
+    """The combiner's `age_prior`: the ages of UTKFace train (under the datasets folder `root`) as training weighs
+    them (age-balancing at `balance`), per year 0-100, smoothed by PRIOR_SMOOTHING years, with PRIOR_FLOOR of the
+    uniform mixed in, summing to 1."""
+    ages = np.clip(np.nan_to_num(faces_of("utk_train", root).ages), 0, N_AGES - 1)
+    counts = np.bincount(ages.astype(int), weights=balancing_weights(ages, balance), minlength=N_AGES)
+    offsets = np.arange(-4 * PRIOR_SMOOTHING, 4 * PRIOR_SMOOTHING + 1)
+    kernel = np.exp(-0.5 * (offsets / PRIOR_SMOOTHING) ** 2)
+    prior = np.convolve(counts / counts.sum(), kernel / kernel.sum(), mode="same")
+    prior = (prior + PRIOR_FLOOR / N_AGES) / (prior.sum() + PRIOR_FLOOR)
+    return {"power": power, "balance": balance, "ages": [float(f"{v:.5g}") for v in prior]}
 
 
 def _powell(objective, start: np.ndarray) -> np.ndarray:
@@ -77,15 +96,17 @@ def low_detail(sets: list[DevData], network: str) -> dict | None:
             "floor": round(float(np.median(shrunk)), 4), "ages": list(LOW_DETAIL_AGES)}
 
 
-def fit_age(sets: list[DevData], networks: list[str], lean: bool = False, spread: bool = False) -> dict:
+def fit_age(sets: list[DevData], networks: list[str], lean: bool = False, spread: bool = False,
+            prior: dict | None = None) -> dict:
     """Age weights and bias correction minimising the sets' mean age loss (each set counted the same); with `lean`,
-    the faces short of detail leaning to our network (`low_detail`); with `spread`, the slope `age_spread`."""
+    the faces short of detail leaning to our network (`low_detail`); with `spread`, the slope `age_spread`; with
+    `prior` (an `age_prior`), on our network's ages corrected by it."""
     low = low_detail(sets, networks[1]) if lean else None
     sets = [s for s in sets if (~np.isnan(s.ages)).any() or (s.groups >= 0).any()]
-    means = [[s.columns[n]["age"] @ GRID for n in networks] for s in sets]  # the mixture's mean is linear in them
-    detail = [s.columns[networks[1]].get("sharpness") for s in sets]
-    spreads = [relative_spread(s.columns[networks[1]]["age"]) - relative_spread(s.columns[networks[0]]["age"])
-               for s in sets]
+    columns = [prior_corrected(s.columns, {"networks": networks, "age_prior": prior}) for s in sets]
+    means = [[c[n]["age"] @ GRID for n in networks] for c in columns]  # the mixture's mean is linear in them
+    detail = [c[networks[1]].get("sharpness") for c in columns]
+    spreads = [relative_spread(c[networks[1]]["age"]) - relative_spread(c[networks[0]]["age"]) for c in columns]
 
     def objective(x):
         losses = []
@@ -99,6 +120,7 @@ def fit_age(sets: list[DevData], networks: list[str], lean: bool = False, spread
     start = np.r_[np.full(8, 0.5), np.zeros(9 if spread else 8)]
     params = _age_params(_powell(objective, start), networks)
     params = {**params, "low_detail": low} if low else params
+    params = {**params, "age_prior": prior} if prior else params
     return {**params, "age_bias": centre(sets, params)}
 
 
