@@ -178,6 +178,35 @@ def test_evaluate_skips_unreadable_rows_and_counts_labels_where_present(sample_c
     assert metrics["n_age"] == metrics["n_gender"] == 2 * len(KNOWN)
 
 
+def test_mirror_pairs_are_a_batch_and_its_mirror_images_read_alike_by_the_loss():
+    """With `mirrored`, a training batch is half as many augmented faces, then the same faces mirrored with the same
+    targets; the age loss's mirror term is nil where each face and its mirror image are read alike and grows as
+    they part."""
+    from agegender.training.augment import TrainingBatches
+    from agegender.training.losses import AgeLoss, mirror_divergence
+
+    rng = np.random.default_rng(0)
+    chips, ages = rng.integers(0, 256, (6, 48, 48, 3), dtype=np.uint8), np.arange(20.0, 26.0)
+    batches = TrainingBatches(chips, ages, np.zeros(6), np.ones(6, np.float32), 32, 4, workers=1, mirrored=True)
+    images, labels, weights = batches[0]
+    assert images.shape == (4, 32, 32, 3) and batches.num_batches == 1
+    np.testing.assert_array_equal(images[2:], images[:2, :, ::-1])
+    assert labels["age"][:, 0].tolist() == 2 * sorted(ages[batches.order[:2]].tolist())
+    assert weights["age"].tolist() == [1.0] * 4
+
+    def peak(age):
+        p = np.exp(-0.5 * ((np.arange(101) - age) / 3.0) ** 2)
+        return p / p.sum()
+
+    alike, apart = np.stack([peak(30), peak(40)] * 2), np.stack([peak(30), peak(40), peak(40), peak(30)])
+    assert np.allclose(np.asarray(mirror_divergence(alike)), 0, atol=1e-6)
+    assert np.all(np.asarray(mirror_divergence(apart)) > 0.5)  # near ln 2: peaks 3.3 sd apart barely overlap
+    y = np.hstack([np.full((4, 1), 35.0), np.zeros((4, 101))]).astype(np.float32)
+    for probs, extra in ((alike, 0.0), (apart, 5 * float(np.mean(mirror_divergence(apart))))):
+        gap = float(AgeLoss(mirror_weight=5.0)(y, probs)) - float(AgeLoss()(y, probs))
+        assert abs(gap - extra) < 1e-3, (gap, extra)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not imagenet_weights().is_file(), reason="no ImageNet weights: from random weights 4 epochs on "
                     "8 chips need not lower the loss")

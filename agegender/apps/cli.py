@@ -140,6 +140,8 @@ def parser() -> argparse.ArgumentParser:
                    "yes for a folder with splits, no for a CSV: each photo's labelled face is aligned first)")
     t.add_argument("--quality-rate", type=float, default=0.6,
                    help="share of training chips degraded in image quality (blur, noise, JPEG, tone...; default 0.6)")
+    t.add_argument("--mirror-weight", type=float, default=0.0, help="weight of the divergence between each face's "
+                   "age read and its mirror image's, added to the age loss (batches then come in mirror pairs)")
     t.add_argument("--quiet-progress", action="store_true", help="one line per epoch instead of a progress bar")
     t.add_argument("--time-budget", type=float, metavar="SECONDS",
                    help="fewer epochs if the measured batch rate does not fit --epochs in this many seconds")

@@ -65,6 +65,7 @@ def train_command(args) -> int:
         pools=_pools(args),
         verbose=2 if args.quiet_progress else 1,
         time_budget=args.time_budget,
+        mirror_weight=args.mirror_weight,
     )
     print(json.dumps(spec["training"], indent=2))
     return 0

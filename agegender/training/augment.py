@@ -83,14 +83,16 @@ class TrainingBatches(keras.utils.PyDataset):
     `chips` are whole aligned chips at any square size; each is warped to out_size x out_size. Augmentation is
     image quality (`degrade.random_quality`, for a `quality_rate` share of the chips; the others stay clean),
     then geometric (as a detector's crop varies) and photometric. A batch's random draws depend only on the
-    seed, the epoch and the batch's number, so worker threads give the same batches in any order.
+    seed, the epoch and the batch's number, so worker threads give the same batches in any order. With `mirrored`,
+    a batch is half as many faces followed by the same augmented faces mirrored (`mirror_pairs`), so an epoch
+    takes as many steps and sees each face half as often.
     """
 
     def __init__(self, chips, ages, genders, weights, out_size: int, batch_size: int, seed: int = 0,
-                 teacher: dict | None = None, quality_rate: float = 0.6, workers: int = 2):
+                 teacher: dict | None = None, quality_rate: float = 0.6, workers: int = 2, mirrored: bool = False):
         super().__init__(workers=workers, max_queue_size=8)
         self.chips, self.out_size, self.batch_size = chips, out_size, min(batch_size, len(chips))
-        self.seed, self.quality_rate, self.epoch = seed, quality_rate, 0
+        self.seed, self.quality_rate, self.epoch, self.mirrored = seed, quality_rate, 0, mirrored
         self.labels, self.weights = target_columns(ages, genders, weights, teacher)
         self._shuffle()
 
@@ -102,7 +104,8 @@ class TrainingBatches(keras.utils.PyDataset):
         return len(self.chips) // self.batch_size
 
     def __getitem__(self, k: int):
-        index = np.sort(self.order[k * self.batch_size:(k + 1) * self.batch_size])
+        faces = self.batch_size // 2 if self.mirrored else self.batch_size
+        index = np.sort(self.order[k * faces:(k + 1) * faces])
         rng = np.random.default_rng([self.seed, self.epoch, k])
         size, cache_size = self.out_size, self.chips.shape[1]
         images = np.empty((len(index), size, size, 3), np.float32)
@@ -116,7 +119,8 @@ class TrainingBatches(keras.utils.PyDataset):
             )
         labels = {name: column[index] for name, column in self.labels.items()}
         weights = {name: column[index] for name, column in self.weights.items()}
-        return _photometric(images, rng), labels, weights
+        batch = (_photometric(images, rng), labels, weights)
+        return mirror_pairs(*batch) if self.mirrored else batch
 
     def on_epoch_end(self):
         self.epoch += 1
@@ -129,6 +133,14 @@ class TrainingBatches(keras.utils.PyDataset):
         with ThreadPoolExecutor(self.workers) as pool:
             list(pool.map(self.__getitem__, range(count)))
         return count * self.batch_size / (time.perf_counter() - started)
+
+
+def mirror_pairs(images: np.ndarray, labels: dict, weights: dict):
+    """A batch followed by its mirror images, with the same targets and weights (pairs half a batch apart)."""
+    def twice(columns):
+        return {name: np.concatenate([column, column]) for name, column in columns.items()}
+
+    return np.concatenate([images, images[:, :, ::-1]]), twice(labels), twice(weights)
 
 
 def balancing_weights(ages: np.ndarray, power: float = 0.5, bin_years: int = 5) -> np.ndarray:

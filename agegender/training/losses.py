@@ -23,14 +23,23 @@ def target_distribution(age, dtype):
     return ops.softmax(-0.5 * ops.square((grid - age) / sigma), axis=-1)
 
 
+def mirror_divergence(probs):
+    """Jensen-Shannon divergence between each age distribution and its pair's, half a batch away (a batch of faces
+    followed by their mirror images, as `augment.TrainingBatches` gives them with `mirrored`)."""
+    pair = ops.roll(probs, ops.shape(probs)[0] // 2, axis=0)
+    middle = (probs + pair) / 2
+    return 0.5 * ops.sum(probs * ops.log(probs / middle) + pair * ops.log(pair / middle), axis=-1)
+
+
 @keras.saving.register_keras_serializable(package="agegender")
 class AgeLoss(keras.losses.Loss):
     """Cross-entropy against the label distribution, mixed `teacher_weight` with the teacher's where given,
-    plus an L1 term on the expected age against the label (DLDL-v2 style)."""
+    plus an L1 term on the expected age against the label (DLDL-v2 style); with `mirror_weight`, plus that times
+    the `mirror_divergence` of each face's read from its mirror image's (batches must then come in mirror pairs)."""
 
-    def __init__(self, teacher_weight: float = 0.0, name: str = "age_loss", **kwargs):
+    def __init__(self, teacher_weight: float = 0.0, mirror_weight: float = 0.0, name: str = "age_loss", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.teacher_weight = teacher_weight
+        self.teacher_weight, self.mirror_weight = teacher_weight, mirror_weight
 
     def call(self, y_true, y_pred):
         probs = ops.clip(y_pred, 1e-7, 1.0)
@@ -38,10 +47,11 @@ class AgeLoss(keras.losses.Loss):
         has_teacher = ops.cast(ops.sum(teacher, axis=-1, keepdims=True) > 0.5, probs.dtype) * self.teacher_weight
         target = (1.0 - has_teacher) * target_distribution(label, probs.dtype) + has_teacher * teacher
         ce = -ops.sum(target * ops.log(probs), axis=-1)
-        return ce + 0.1 * ops.abs(expected_age(probs) - ops.cast(label, probs.dtype))
+        loss = ce + 0.1 * ops.abs(expected_age(probs) - ops.cast(label, probs.dtype))
+        return loss + self.mirror_weight * mirror_divergence(probs) if self.mirror_weight else loss
 
     def get_config(self):
-        return {**super().get_config(), "teacher_weight": self.teacher_weight}
+        return {**super().get_config(), "teacher_weight": self.teacher_weight, "mirror_weight": self.mirror_weight}
 
 
 @keras.saving.register_keras_serializable(package="agegender")

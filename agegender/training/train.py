@@ -123,6 +123,7 @@ def train(
     pools=(),
     verbose: int = 1,
     time_budget: float | None = None,
+    mirror_weight: float = 0.0,
 ) -> dict:
     """Train, select on dev, and write the served model; resumes from `out_dir/backup` if present.
 
@@ -134,6 +135,8 @@ def train(
     `quality_rate` is the share of training chips degraded in image quality (`degrade.random_quality`).
     `data` may be a pack (`training/pack.py`: chips, labels and targets prepared elsewhere; `teacher` and `pools`
     are then the pack's). `time_budget` (seconds) caps the epochs at what the measured batch rate fits in it.
+    `mirror_weight` adds to the age loss that times the divergence of each face's read from its mirror image's
+    (`losses.mirror_divergence`; the training and dev batches then come in mirror pairs).
 
     Writes `history.csv`, `best.keras`, and at the end the shipped `agegender.keras`, `.json` and `.onnx`. Any
     Keras backend trains (JAX on an accelerator, say); the ONNX export needs TensorFlow, so under another backend
@@ -141,7 +144,7 @@ def train(
     """
     import keras
 
-    from .augment import TrainingBatches, balancing_weights
+    from .augment import TrainingBatches, balancing_weights, mirror_pairs
     from .export import export
     from .finalize import finalize
     from .losses import AgeLoss, GenderLoss, gender_accuracy, mae_years
@@ -170,6 +173,7 @@ def train(
         teacher=targets,
         quality_rate=quality_rate,
         workers=min(12, os.cpu_count() or 1),
+        mirrored=mirror_weight > 0,
     )
     steps = train_batches.num_batches
     if time_budget:
@@ -184,7 +188,7 @@ def train(
     )
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
-        loss={"age": AgeLoss(teacher_weight[0]), "gender": GenderLoss(teacher_weight[1])},
+        loss={"age": AgeLoss(teacher_weight[0], mirror_weight), "gender": GenderLoss(teacher_weight[1])},
         metrics={"age": [mae_years], "gender": [gender_accuracy]},
     )
     monitor = "val_age_mae_years"
@@ -196,9 +200,10 @@ def train(
     if time_budget:  # the measured rate is the augmentation's; should the accelerator be slower, stop in time
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(
             model, "stop_training", model.stop_training or time.time() - started > 1.3 * time_budget)))
+    dev_arrays = plain_arrays(dev_set, input_size)
     model.fit(
         train_batches,
-        validation_data=plain_arrays(dev_set, input_size),
+        validation_data=mirror_pairs(*dev_arrays) if mirror_weight else dev_arrays,
         validation_batch_size=128,
         epochs=epochs,
         verbose=verbose,
@@ -221,6 +226,7 @@ def train(
         "augmentation": f"geometric, photometric, image quality (degrade.random_quality) on {quality_rate:.0%}",
         **{key: value for key, value in sets_info.items() if key != "data"},
         "teacher_weight": {"age": teacher_weight[0], "gender": teacher_weight[1]} if teacher else None,
+        "mirror_weight": mirror_weight or None,
         "fit_seconds": round(time.time() - started, 1),
         "keras_backend": backend,
     }
