@@ -119,10 +119,8 @@ def our_weight(our_mean: np.ndarray, sharpness: np.ndarray | None, params: dict,
 
 
 def prior_corrected(columns: dict, params: dict) -> dict:
-    """`columns` with our network's (the first's) age distributions divided by `age_prior`'s `ages` to its `power`
-    and renormalised; unchanged without an `age_prior`."""
-    prior = params.get("age_prior")
-    if not prior:
+    """`columns` with our network's age distributions divided by `age_prior`'s `ages` to its `power`, renormalised."""
+    if not (prior := params.get("age_prior")):
         return columns
     name = params["networks"][0]
     probs = columns[name]["age"] * np.asarray(prior["ages"], np.float64) ** -prior["power"]
