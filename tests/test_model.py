@@ -182,7 +182,7 @@ def test_mirror_pairs_are_a_batch_and_its_mirror_images_read_alike_by_the_loss()
     """With `mirrored`, a training batch is half as many augmented faces, then the same faces mirrored with the same
     targets; the age loss's mirror term is nil where each face and its mirror image are read alike and grows as
     they part."""
-    from agegender.training.augment import TrainingBatches
+    from agegender.training.augment import TrainingBatches, mirror_pairs
     from agegender.training.losses import AgeLoss, mirror_divergence
 
     rng = np.random.default_rng(0)
@@ -193,6 +193,9 @@ def test_mirror_pairs_are_a_batch_and_its_mirror_images_read_alike_by_the_loss()
     np.testing.assert_array_equal(images[2:], images[:2, :, ::-1])
     assert labels["age"][:, 0].tolist() == 2 * sorted(ages[batches.order[:2]].tolist())
     assert weights["age"].tolist() == [1.0] * 4
+    runs, labels, _ = mirror_pairs(chips[:3], {"age": ages[:3]}, {}, faces=2)  # dev: pairs within each batch of 4
+    assert labels["age"].tolist() == [20, 21, 20, 21, 22, 22]
+    np.testing.assert_array_equal(runs[[2, 3, 5]], chips[[0, 1, 2], :, ::-1])
 
     def peak(age):
         p = np.exp(-0.5 * ((np.arange(101) - age) / 3.0) ** 2)

@@ -135,12 +135,19 @@ class TrainingBatches(keras.utils.PyDataset):
         return count * self.batch_size / (time.perf_counter() - started)
 
 
-def mirror_pairs(images: np.ndarray, labels: dict, weights: dict):
-    """A batch followed by its mirror images, with the same targets and weights (pairs half a batch apart)."""
-    def twice(columns):
-        return {name: np.concatenate([column, column]) for name, column in columns.items()}
+def mirror_pairs(images: np.ndarray, labels: dict, weights: dict, faces: int | None = None):
+    """A batch followed by its mirror images, with the same targets and weights (pairs half a batch apart); with
+    `faces`, each run of that many faces followed by its mirror images, for reading in batches of twice that many."""
+    step = faces or max(len(images), 1)
+    runs = [slice(i, i + step) for i in range(0, len(images), step)]
 
-    return np.concatenate([images, images[:, :, ::-1]]), twice(labels), twice(weights)
+    def paired(rows, mirror=False):
+        parts = []
+        for run in runs:
+            parts += [rows[run], rows[run][:, :, ::-1] if mirror else rows[run]]
+        return np.concatenate(parts)
+
+    return paired(images, True), {k: paired(v) for k, v in labels.items()}, {k: paired(v) for k, v in weights.items()}
 
 
 def balancing_weights(ages: np.ndarray, power: float = 0.5, bin_years: int = 5) -> np.ndarray:

@@ -200,11 +200,11 @@ def train(
     if time_budget:  # the measured rate is the augmentation's; should the accelerator be slower, stop in time
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(
             model, "stop_training", model.stop_training or time.time() - started > 1.3 * time_budget)))
-    dev_arrays = plain_arrays(dev_set, input_size)
+    dev_arrays, dev_batch = plain_arrays(dev_set, input_size), 128
     model.fit(
         train_batches,
-        validation_data=mirror_pairs(*dev_arrays) if mirror_weight else dev_arrays,
-        validation_batch_size=128,
+        validation_data=mirror_pairs(*dev_arrays, faces=dev_batch // 2) if mirror_weight else dev_arrays,
+        validation_batch_size=dev_batch,
         epochs=epochs,
         verbose=verbose,
         callbacks=callbacks,
