@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from agegender import Estimator, read_image
-from agegender.inference.combiner import GRID, Combiner, our_weight, prior_corrected, relative_spread
+from agegender.inference.combiner import GRID, Combiner, our_weight, relative_spread
+from agegender.inference.corrections import looked_again, prior_corrected, second_look
 from agegender.inference.networks import predict_columns
 from agegender.inference.spec import ModelSpec
 from agegender.paths import MODEL_SPEC, MODELS, SAMPLES
@@ -160,6 +161,39 @@ def test_age_prior_divides_out_the_ages_trained_on():
     corrected = prior_corrected(columns, params)
     assert abs(float((corrected["agegender"]["age"] @ GRID)[0] - prior @ GRID)) > 1.0
     assert corrected["cc0"] is columns["cc0"] and prior_corrected(columns, {"networks": ["agegender"]}) is columns
+
+
+def test_a_second_look_reads_the_mirror_image_where_the_networks_disagree(estimator):
+    """With `second_look`, our network reads the mirror images of the faces whose ages it and the CC0 net read more
+    than `apart` years apart, in one batch of those faces alone, and the combiner averages those ages in (P(female)
+    as read once): the same combination as with every face's mirror read."""
+    crops = []
+    for path in sorted(SAMPLES.glob("*.jpg")) + sorted(SAMPLES.glob("*.png")):
+        image = read_image(path)
+        crops.append(estimator.crop(image, estimator.detect(image)))
+    shipped = estimator.spec.serving("combined")[1]
+    first = predict_columns(estimator.networks, crops, frozenset(), estimator.combiner)
+    gap = np.sort(np.abs(first["agegender"]["age"] @ GRID - first["cc0"]["age"] @ GRID))
+    params = {**shipped, "second_look": {"apart": float(gap[len(gap) // 2 - 1] + gap[len(gap) // 2]) / 2}}
+    combiner = Combiner(params)
+    asked = combiner.second_look(first)
+    assert 0 < asked.sum() < len(asked) and not second_look(first, shipped).any()
+    columns = predict_columns(estimator.networks, crops, frozenset(), combiner)
+    chips = np.concatenate([c["agegender"]["chips"] for c in crops])
+    mirror = estimator.networks["agegender"].predict({"chips": chips[:, :, ::-1]})["age"]
+    assert np.isnan(columns["agegender"]["mirror_age"][:, 0]).tolist() == (~asked).tolist()
+    np.testing.assert_allclose(columns["agegender"]["mirror_age"][asked], mirror[asked], atol=1e-6)
+    everywhere = {**first, "agegender": {**first["agegender"], "mirror_age": mirror}}
+    looked = looked_again(everywhere, params)["agegender"]
+    np.testing.assert_allclose(looked["age"][asked], (first["agegender"]["age"][asked] + mirror[asked]) / 2)
+    np.testing.assert_array_equal(looked["age"][~asked], first["agegender"]["age"][~asked])
+    assert looked["p_female"] is first["agegender"]["p_female"]
+    out = combiner(columns)
+    np.testing.assert_allclose(out.age, combiner(everywhere).age, atol=1e-9)
+    assert np.abs(out.age - Combiner(shipped)(first).age)[asked].min() > 1e-3
+    np.testing.assert_allclose(out.age[~asked], Combiner(shipped)(first).age[~asked], atol=1e-9)
+    with pytest.raises(ValueError, match="mirror reads"):
+        looked_again(first, params)
 
 
 def _shrunk_portrait(estimator, width: int = 20):

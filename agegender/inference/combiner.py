@@ -6,27 +6,28 @@ Age: a mixture of the networks' age distributions, our network weighted by the a
 age it reads, compared on the logit of the weight), and with `low_detail`, more on adults' faces with little fine
 detail (the CC0 age network reads an adult's face enlarged from a few pixels years young; ours much less so), then
 moved by a bias correction read off the mixture's mean (`age_bias` at the same knots). Its mean is the estimate, its
-sd the spread, and its central 90% at `temperature` the interval. With `age_prior`, our network's age distributions
-are first divided by the age prior it was trained under, to a `power` (a label-shift correction: less of the pull of
-every face toward the ages it saw most). Gender: P(female) from a weighted sum of every
-network's logit (`gender`: a weight per network and a bias, another set for faces read as children; networks after
-the first two, such as the face descriptor's gender head, add to the gender only). A `gate` names a network read
-only where the others are unsure: P(female) comes from the stack without it (`gender_without`), and where that is
-within `gate.within` of even, from the stack with it; where the gate names a `quick` network (a faster copy of the
-gated one, such as the descriptor in 8 bits), that is read first in its place, and the gated one only for the faces
-whose P(female) then lies within `gate.recheck` of a decision (even, or the abstention band's edge). Abstention: a
-gender is "unknown" where P(female) is within `gender_band.half_widths` of even, a half-width per band of the age
-estimate (`gender_band.edges`), and with `gender_band.low_detail` wider ones for faces with little fine detail, whose
-genders are wrong more often. With our network alone the age weights are 1 and the bias one `age_offset`. The
-parameters are fitted in `training/combine.py` (the age in `training/combine_age.py`) and stored in the model spec.
+sd the spread, and its central 90% at `temperature` the interval. Our network's age distributions are first
+corrected as the parameters ask (`corrections.py`): `second_look`, averaged with its read of the mirror image where
+the two networks read ages far apart; `age_prior`, divided by the age prior it was trained under. Gender: P(female)
+from a weighted sum of every network's logit (`gender`: a weight per network and a bias, another set for faces read
+as children; networks after the first two, such as the face descriptor's gender head, add to the gender only). A
+`gate` names a network read only where the others are unsure: P(female) comes from the stack without it
+(`gender_without`), and where that is within `gate.within` of even, from the stack with it; where the gate names a
+`quick` network (a faster copy of the gated one, such as the descriptor in 8 bits), that is read first in its place,
+and the gated one only for the faces whose P(female) then lies within `gate.recheck` of a decision (even, or the
+abstention band's edge). Abstention: a gender is "unknown" where P(female) is within `gender_band.half_widths` of
+even, a half-width per band of the age estimate (`gender_band.edges`), and with `gender_band.low_detail` wider ones
+for faces with little fine detail, whose genders are wrong more often. With our network alone the age weights are 1
+and the bias one `age_offset`. The parameters are fitted in `training/combine.py` (the age in
+`training/combine_age.py`) and stored in the model spec.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-N_AGES = 101  # age distributions are over whole years 0..100
-GRID = np.arange(N_AGES, dtype=np.float64)
+from .corrections import GRID, corrected, second_look
+
 INTERVAL_LEVEL = 0.9  # the interval given with every age
 SPREAD_YEARS = 5.0  # keeps an infant's relative spread finite
 
@@ -118,15 +119,6 @@ def our_weight(our_mean: np.ndarray, sharpness: np.ndarray | None, params: dict,
     return weight
 
 
-def prior_corrected(columns: dict, params: dict) -> dict:
-    """`columns` with our network's age distributions divided by `age_prior`'s `ages` to its `power`, renormalised."""
-    if not (prior := params.get("age_prior")):
-        return columns
-    name = params["networks"][0]
-    probs = columns[name]["age"] * np.asarray(prior["ages"], np.float64) ** -prior["power"]
-    return {**columns, name: {**columns[name], "age": probs / probs.sum(axis=1, keepdims=True)}}
-
-
 class Combiner:
     """The combination of one serving's networks, from its parameters in the model spec."""
 
@@ -136,7 +128,7 @@ class Combiner:
 
     def mixture(self, columns: dict) -> np.ndarray:
         """The combined age distributions [N, 101] before the bias correction."""
-        columns = prior_corrected(columns, self.params)
+        columns = corrected(columns, self.params)
         ours = columns[self.networks[0]]["age"]
         if len(self.networks) == 1:
             return ours
@@ -144,6 +136,10 @@ class Combiner:
         spread = relative_spread(partner["age"]) - relative_spread(ours)
         weight = our_weight(ours @ GRID, partner.get("sharpness"), self.params, spread)[:, None]
         return weight * ours + (1 - weight) * partner["age"]
+
+    def second_look(self, columns: dict) -> np.ndarray:
+        """The faces our network reads again in mirror image (`corrections.second_look`), given the first reads."""
+        return second_look(columns, self.params)
 
     def age_shift(self, mixture_mean: np.ndarray) -> np.ndarray:
         if "age_bias" in self.params:

@@ -99,15 +99,16 @@ def fit_band(sets: list[DevData], outputs: list, wary: bool = False) -> dict:
 def asked(params: dict) -> dict:
     """What a serving's parameters ask `fit` for beyond the weights, corrections and band (fitted already, or `true`
     to ask): `low_detail` (lean), the band's `low_detail` (wary), `age_spread` (spread), and, kept as they are, the
-    gate's quick network and its recheck margin (quick) and the `age_prior` (prior)."""
+    gate's quick network and its recheck margin (quick), the `age_prior` (prior) and the `second_look` (look)."""
     gate = params.get("gate", {})
     return {"lean": "low_detail" in params, "wary": "low_detail" in params.get("gender_band", {}),
             "spread": "age_spread" in params, "quick": {k: gate[k] for k in ("quick", "recheck") if k in gate},
-            "prior": params.get("age_prior")}
+            "prior": params.get("age_prior"), "look": params.get("second_look")}
 
 
 def fit(sets: list[DevData], networks: list[str], base: dict | None = None, lean: bool = False,
-        wary: bool = False, spread: bool = False, quick: dict | None = None, prior: dict | None = None) -> dict:
+        wary: bool = False, spread: bool = False, quick: dict | None = None, prior: dict | None = None,
+        look: dict | None = None) -> dict:
     """The combiner's parameters for `networks` fitted on `sets` (with what `asked` names; the sets also hold the
     columns of a `quick` network, which is added to the gate once everything is fitted on the gated one). With one
     network (ours alone), `base` keeps its age offset and temperature from training, and only the abstention band is
@@ -115,7 +116,7 @@ def fit(sets: list[DevData], networks: list[str], base: dict | None = None, lean
     if len(networks) == 1:
         params = {"networks": networks, **(base or {"age_offset": 0.0, "temperature": 1.0})}
     else:
-        params = {**fit_age(sets, networks[:2], lean, spread, prior), "networks": networks}
+        params = {**fit_age(sets, networks[:2], lean, spread, prior, look), "networks": networks}
         ages = [Combiner(params)(s.columns).age for s in sets]
         params["gender"] = fit_gender(sets, networks, ages)
         if len(networks) > 2:  # a third network (the descriptor's gender) is read only where the first two are unsure

@@ -15,7 +15,8 @@ least error leaves the mean error where the errors are skewed, so the correction
 import numpy as np
 from scipy.optimize import minimize
 
-from ..inference.combiner import GRID, N_AGES, Combiner, our_weight, prior_corrected, relative_spread
+from ..inference.combiner import GRID, Combiner, our_weight, relative_spread
+from ..inference.corrections import N_AGES, corrected
 from .augment import balancing_weights
 from .devsets import DevData, faces_of
 
@@ -97,13 +98,14 @@ def low_detail(sets: list[DevData], network: str) -> dict | None:
 
 
 def fit_age(sets: list[DevData], networks: list[str], lean: bool = False, spread: bool = False,
-            prior: dict | None = None) -> dict:
+            prior: dict | None = None, look: dict | None = None) -> dict:
     """Age weights and bias correction minimising the sets' mean age loss (each set counted the same); with `lean`,
     the faces short of detail leaning to our network (`low_detail`); with `spread`, the slope `age_spread`; with
-    `prior` (an `age_prior`), on our network's ages corrected by it."""
+    `prior` (an `age_prior`) and `look` (a `second_look`), on our network's ages corrected by them."""
     low = low_detail(sets, networks[1]) if lean else None
     sets = [s for s in sets if (~np.isnan(s.ages)).any() or (s.groups >= 0).any()]
-    columns = [prior_corrected(s.columns, {"networks": networks, "age_prior": prior}) for s in sets]
+    asks = {"age_prior": prior, "second_look": look}
+    columns = [corrected(s.columns, {"networks": networks, **asks}) for s in sets]
     means = [[c[n]["age"] @ GRID for n in networks] for c in columns]  # the mixture's mean is linear in them
     detail = [c[networks[1]].get("sharpness") for c in columns]
     spreads = [relative_spread(c[networks[1]]["age"]) - relative_spread(c[networks[0]]["age"]) for c in columns]
@@ -120,7 +122,7 @@ def fit_age(sets: list[DevData], networks: list[str], lean: bool = False, spread
     start = np.r_[np.full(8, 0.5), np.zeros(9 if spread else 8)]
     params = _age_params(_powell(objective, start), networks)
     params = {**params, "low_detail": low} if low else params
-    params = {**params, "age_prior": prior} if prior else params
+    params = {**params, **{key: value for key, value in asks.items() if value}}
     return {**params, "age_bias": centre(sets, params)}
 
 

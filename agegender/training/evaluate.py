@@ -30,9 +30,9 @@ def evaluate(labels, root=None, split=None, chips: bool = True, spec=MODEL_SPEC,
     faces = read_labels(labels, root, split)
     estimator = Estimator(spec, serving=serving)
     flip = estimator.flip if flip is None else flipped(estimator.spec.networks, flip)
+    mirror = bool(flip) or "second_look" in estimator.combiner.params
     outputs = network_outputs(faces, estimator.networks, "chips" if chips else "photos",
-                              ("none", *[d for d in degradations if d != "none"]), mirror=bool(flip),
-                              estimator=estimator)
+                              ("none", *[d for d in degradations if d != "none"]), mirror=mirror, estimator=estimator)
     kept = outputs["index"]
     if not len(kept):
         raise ImageError(str(labels), f"no face could be scored in the {len(faces)} images")

@@ -136,14 +136,17 @@ def network_outputs(faces, networks: dict, mode: str = "photos", degradations=("
 
 def flipped_columns(outputs: dict, networks, degradation: str = "none", flip=frozenset()) -> dict:
     """Each network's columns for one degradation of `network_outputs` (the mirror images averaged in for the
-    networks named in `flip`, as `spec.flipped` gives them, where they read mirror images), as the combiner takes
-    them."""
+    networks named in `flip`, as `spec.flipped` gives them, where they read mirror images; for the others, their
+    mirror images' ages as `mirror_age`, for the combiner's second look), as the combiner takes them."""
     columns = {}
     for name in networks:
         plain = {key.rsplit("/", 1)[1]: value for key, value in outputs.items()
                  if key.startswith(f"{degradation}/{name}/") and key.count("/") == 2}
         if name in flip and f"{degradation}/{name}/mirror/{next(iter(plain))}" in outputs:
             plain = {key: (value + outputs[f"{degradation}/{name}/mirror/{key}"]) / 2 for key, value in plain.items()}
+            plain["mirror_age"] = plain["age"]  # read with its mirror images already
+        elif f"{degradation}/{name}/mirror/age" in outputs:  # for the combiner's second look
+            plain["mirror_age"] = outputs[f"{degradation}/{name}/mirror/age"]
         columns[name] = plain
     return columns
 

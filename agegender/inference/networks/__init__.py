@@ -6,7 +6,7 @@ import pkgutil
 
 import numpy as np
 
-from ..combiner import N_AGES
+from ..corrections import N_AGES
 from ..detect import Detections
 
 NETWORKS: dict[str, type["Network"]] = {}
@@ -33,6 +33,10 @@ class Network:
         """Columns for a batch of crops (one row per face); `flip` averages each with its mirror image's."""
         raise NotImplementedError
 
+    def mirrored(self, crops: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The crops of the faces' mirror images (every crop an image batch [N, H, W, C])."""
+        return {key: value[:, :, ::-1] for key, value in crops.items()}
+
 
 def concat_crops(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """The crops of several images as one batch (each part has the same names)."""
@@ -50,19 +54,32 @@ def crop_all(networks: dict, image: np.ndarray, found: Detections) -> dict[str, 
     return crops
 
 
+def _for_some(asked: np.ndarray, part: dict) -> dict:
+    """Columns read for the `asked` faces only, as full columns: NaN for the others."""
+    columns = {}
+    for key, value in part.items():
+        columns[key] = np.full((len(asked), *value.shape[1:]), np.nan, np.float64)
+        columns[key][asked] = value
+    return columns
+
+
 def predict_columns(networks: dict, crops: list[dict], flip, combiner) -> dict:
     """Each network's columns for the crops of several images (as the Estimator crops them), one call per network.
-    The combiner's `staged` networks read, in turn, only the faces its `stages` give them; their columns are NaN for
-    the others."""
-    columns = {name: net.predict(concat_crops([c[name] for c in crops]), flip=name in flip)
+    Then our network reads again, in mirror image, the faces the combiner's `second_look` gives (its `mirror_age`);
+    and the combiner's `staged` networks read, in turn, only the faces its `stages` give them. Columns read for some
+    faces are NaN for the others."""
+    batches = {name: concat_crops([c[name] for c in crops]) for name in networks}
+    columns = {name: net.predict(batches[name], flip=name in flip)
                for name, net in networks.items() if name not in combiner.staged}
+    if (asked := combiner.second_look(columns)).any():
+        ours = networks[combiner.networks[0]]
+        if ours.name in flip:  # read with its mirror images already
+            columns[ours.name]["mirror_age"] = columns[ours.name]["age"]
+        else:
+            subset = ours.mirrored({k: v[asked] for k, v in batches[ours.name].items()})
+            columns[ours.name]["mirror_age"] = _for_some(asked, {"age": ours.predict(subset)["age"]})["age"]
     for name, asked in combiner.stages(columns):
-        part = networks[name].predict({k: v[asked] for k, v in concat_crops([c[name] for c in crops]).items()})
-        columns[name] = {}
-        for key, value in part.items():
-            full = np.full((len(asked), *value.shape[1:]), np.nan, np.float64)
-            full[asked] = value
-            columns[name][key] = full
+        columns[name] = _for_some(asked, networks[name].predict({k: v[asked] for k, v in batches[name].items()}))
     return columns
 
 
