@@ -30,8 +30,9 @@ def looked_again(columns: dict, params: dict) -> dict:
     ours = columns[name]
     if "mirror_age" not in ours:
         raise ValueError(f"second_look asks for {name}'s mirror reads, and the columns have none")
-    mirror = np.where(asked[:, None], ours["mirror_age"], 0.0)
-    return {**columns, name: {**ours, "age": np.where(asked[:, None], (ours["age"] + mirror) / 2, ours["age"])}}
+    age = np.array(ours["age"], np.float64)
+    age[asked] = (age[asked] + ours["mirror_age"][asked]) / 2
+    return {**columns, name: {**ours, "age": age}}
 
 
 def prior_corrected(columns: dict, params: dict) -> dict:
