@@ -128,7 +128,7 @@ def network_outputs(faces, networks: dict, mode: str = "photos", degradations=("
                 for key, value in net.predict(crops).items():
                     columns.setdefault(f"{name}/{net_name}/{key}", []).append(value)
                 if mirror and net.mirrors:
-                    for key, value in net.predict({k: v[:, :, ::-1] for k, v in crops.items()}).items():
+                    for key, value in net.predict(net.mirrored(crops)).items():
                         columns.setdefault(f"{name}/{net_name}/mirror/{key}", []).append(value)
         out.update({key: np.concatenate(parts) for key, parts in columns.items()})
     return out
