@@ -90,7 +90,10 @@ def off_domain(card: dict, before: dict | None) -> pd.DataFrame:
         if line.split()[0] not in OFF_DOMAIN:
             continue
         old = before["lines"].get(line) if before else None
+        low, high = figure.get("interval", (None, None))
         rows.append({"Set": line.split()[0], "Figure": line.split(maxsplit=1)[1], "This model": _shown(line, figure),
+                     "90% range": "" if low is None else f"{_shown(line, {'value': low})} to "
+                                                         f"{_shown(line, {'value': high})}",
                      "Target": figure["target"].replace("|.|", "|bias|"),
                      "Held": "yes" if figure["held"] else "no" if figure["held"] is not None else "",
                      "Model 0.1.0": _shown(line, old) if old else ""})
@@ -104,7 +107,9 @@ if "scorecard" in info:
                "development photos the combination was fitted on: their figures are out of fold (each face predicted "
                "by a fit on other people), each photo scoring the face of the person labelled (of the faces at least "
                "half as wide as the widest, the one nearest the centre). A gender is told only when the model is "
-               "sure enough; the answered accuracy counts the genders told, the coverage how many were told.")
+               "sure enough; the answered accuracy counts the genders told, the coverage how many were told. The "
+               "90% range is how far a figure could move on as many other photos of the same kinds (the people of "
+               "the set drawn again).")
     st.dataframe(off_domain(card, info.get("scorecard_before")), hide_index=True)
     told = [{"group": f"{name}: {group}", **figures} for name, groups in card.get("answered_gender", {}).items()
             for group, figures in groups.items() if group.startswith("age ") and name in ("utk_test", "fairface")]

@@ -7,10 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from agegender.inference.combiner import ModelOutput
+from agegender.training.devsets import DevData
+from bench.line_intervals import line_intervals
 from bench.report import machine
-from bench.scorecard import held, ships
+from bench.scorecard import held, set_lines, ships
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,6 +25,23 @@ def test_a_share_at_its_limit_is_held():
     assert held(332 / 357, ">= 0.93") is False
     assert held(-0.75, "|.| <= 0.75") is True and held(-0.76, "|.| <= 0.75") is False
     assert held(3.1, "report") is None
+
+
+def test_a_line_interval_resamples_people_not_faces():
+    """200 people with two photos each, told alike, 180 of them right: LFW gender 90%, whose 90% interval is that of
+    200 draws (0.0698 wide), not of 400 (0.0494)."""
+    n = 400
+    genders = np.tile([0.0, 1.0], n // 2)
+    right = np.repeat(np.arange(n // 2) % 10 != 0, 2)
+    p_female = np.where(right, genders, 1 - genders) * 0.8 + 0.1
+    nothing = np.full(n, np.nan)
+    data = DevData("lfw", {}, nothing, np.full(n, -1), genders, np.repeat(np.arange(n // 2), 2).astype(str),
+                   np.full(n, ""), np.full(n, "none"))
+    out = ModelOutput(np.full(n, 30.0), np.ones(n), np.full(n, 25.0), np.full(n, 35.0), p_female)
+    assert set_lines("lfw", data, out)["LFW gender"][0] == pytest.approx(0.9)
+    low, high = line_intervals("lfw", data, out, set_lines)["LFW gender"]
+    assert low < 0.9 < high
+    assert 0.062 < high - low < 0.078
 
 
 def _card(version, **values):
