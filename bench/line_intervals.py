@@ -2,7 +2,9 @@
 
 Each round draws a set's people with replacement (a person's faces together, as the out-of-fold split keeps them)
 and recomputes the set's lines from the same outputs, so the interval shows the sampling noise of the faces scored,
-not that of refitting the combiner or retraining a network (both move the lines further still).
+not that of refitting the combiner or retraining a network (both move the lines further still). Given a second
+model's outputs on the same faces, the interval is of the difference between the two, drawn in the same rounds
+(paired: it is narrower than either model's own wherever the two read most faces alike).
 """
 
 from dataclasses import replace
@@ -13,8 +15,10 @@ ROUNDS = 1000
 LEVEL = 0.9
 
 
-def line_intervals(name: str, data, out, lines_of, rounds: int = ROUNDS, seed: int = 0) -> dict[str, list[float]]:
-    """{line: [low, high]}: the central LEVEL of `lines_of(name, data, out)`'s values over `rounds` resamplings of
+def line_intervals(name: str, data, out, lines_of, against=None, rounds: int = ROUNDS,
+                   seed: int = 0) -> dict[str, list[float]]:
+    """{line: [low, high]}: the central LEVEL of `lines_of(name, data, out)`'s values (with `against`, another
+    `ModelOutput` for the same rows, of their difference from its values) over `rounds` resamplings of
     `data.persons` (a `DevData`) and the matching rows of `out` (a `ModelOutput`)."""
     data = replace(data, columns={})  # the lines read the labels and the outputs only
     people, inverse = np.unique(data.persons, return_inverse=True)
@@ -25,8 +29,10 @@ def line_intervals(name: str, data, out, lines_of, rounds: int = ROUNDS, seed: i
     with np.errstate(invalid="ignore", divide="ignore"):
         for _ in range(rounds):
             rows = np.concatenate([faces[p] for p in rng.integers(0, len(people), len(people))])
-            for line, (value, _) in lines_of(name, data.rows(rows), out[rows]).items():
-                values.setdefault(line, []).append(value)
+            drawn = data.rows(rows)
+            base = {} if against is None else lines_of(name, drawn, against[rows])
+            for line, (value, _) in lines_of(name, drawn, out[rows]).items():
+                values.setdefault(line, []).append(value - base[line][0] if base else value)
     tail = 100 * (1 - LEVEL) / 2
     return {line: [round(float(np.nanpercentile(v, tail)), 4), round(float(np.nanpercentile(v, 100 - tail)), 4)]
             for line, v in values.items()}

@@ -9,7 +9,8 @@ end, against `--baseline`'s in the same run. The lines of London, LFW, FairFace 
 interval of their sampling noise (`line_intervals.py`: each set's people resampled), but for the race gaps (the
 largest less the smallest of the groups' accuracies, which resampling inflates: 0.2.7's 0.58 points resampled to
 0.96-4.11). Writes bench/results/scorecard_<label>.json; `--compare A.json B.json` prints several side by side
-and says whether the first would ship over the second.
+and says whether the first would ship over the second; `--paired SPEC` gives each of those lines of --model less
+SPEC's on the same faces, with the 90% interval of the difference.
 """
 
 import json
@@ -150,9 +151,9 @@ def held(value: float, target: str) -> bool | None:
     return bool(value <= float(limit) if "<=" in op else value >= float(limit))
 
 
-def scorecard(spec, serving: str | None, root=None) -> dict:
-    """Every line for one model and serving: {line: {"value", "target", "held"}}."""
-    estimator = Estimator(spec, serving=serving)
+def face_sets(estimator, root=None) -> tuple[Combiner, dict, bool, list]:
+    """The combiner of the estimator's serving, the networks it reads, whether it has fitted parameters, and the sets
+    scored face by face as (data, output): the development sets (out of fold where fitted), then UTKFace test."""
     _, params = estimator.spec.serving(estimator.serving)
     networks, reads = list(params["networks"]), Combiner(params).reads
     fitted = len(networks) > 1 or bool(params.get("gender_band"))
@@ -162,15 +163,22 @@ def scorecard(spec, serving: str | None, root=None) -> dict:
     combiner = Combiner(params, estimator.spec.interval_level)
     results = out_of_fold(dev, networks, base, **asked(params)) if fitted else {d.name: combiner(d.columns)
                                                                                 for d in dev}
-    test = outputs("utk_test", chosen, estimator, root)
-    data = dev_data("utk_test", test, reads, estimator.flip)
-    results["utk_test"] = combiner(data.columns)
+    test = dev_data("utk_test", outputs("utk_test", chosen, estimator, root), reads, estimator.flip)
+    return combiner, chosen, fitted, [(d, results[d.name]) for d in dev] + [(test, combiner(test.columns))]
+
+
+def scorecard(spec, serving: str | None, root=None) -> dict:
+    """Every line for one model and serving: {line: {"value", "target", "held"}}, and the "interval" of each line
+    scored face by face."""
+    estimator = Estimator(spec, serving=serving)
+    combiner, chosen, fitted, sets = face_sets(estimator, root)
     lines, genders, intervals = {}, {}, {}
-    for d in [*dev, data]:
-        lines.update(set_lines(d.name, d, results[d.name]))
-        intervals.update(line_intervals(d.name, d, results[d.name], set_lines))
-        genders[d.name] = answered(d, results[d.name])
-    lines.update(race_gap_lines(data, _right(results["utk_test"], data.genders)))
+    for d, out in sets:
+        lines.update(set_lines(d.name, d, out))
+        intervals.update(line_intervals(d.name, d, out, set_lines))
+        genders[d.name] = answered(d, out)
+    test, out = sets[-1]
+    lines.update(race_gap_lines(test, _right(out, test.genders)))
     lines.update(suite_lines(outputs("utk_test_degraded", chosen, estimator, root), combiner, estimator.flip))
     wider = widerface_gender(estimator)
     lines["widerface gender, matched faces 32 px and wider"] = (wider["by_width"]["32 px and more"]
@@ -180,6 +188,22 @@ def scorecard(spec, serving: str | None, root=None) -> dict:
         figures[k]["interval"] = interval
     return {"model": str(spec), "serving": estimator.serving, "version": estimator.version, "out_of_fold": fitted,
             "labelled_face": LABELLED_FACE, "answered_gender": genders, "lines": figures}
+
+
+def paired(spec, serving: str | None, other, other_serving: str | None = None, root=None) -> dict:
+    """Each line scored face by face, `spec`'s serving less `other`'s on the same faces, with the 90% interval of
+    that difference: {line: {"difference", "interval"}}."""
+    ours = face_sets(Estimator(spec, serving=serving), root)[3]
+    theirs = face_sets(Estimator(other, serving=other_serving), root)[3]
+    report = {}
+    for (d, out), (e, against) in zip(ours, theirs, strict=True):
+        if not np.array_equal(d.persons, e.persons):
+            raise ValueError(f"{d.name}: the two models score different faces")
+        values, base = set_lines(d.name, d, out), set_lines(d.name, d, against)
+        intervals = line_intervals(d.name, d, out, set_lines, against=against)
+        report.update({k: {"difference": round(float(values[k][0] - base[k][0]), 4), "interval": intervals[k]}
+                       for k in values})
+    return report
 
 
 def _gain(line: dict, new: float, old: float) -> float:
@@ -215,7 +239,16 @@ def main() -> None:
     p.add_argument("--speed-only", action="store_true", help="only time one face against --baseline (no lines)")
     p.add_argument("--baseline", help="model spec to time against (e.g. 0.1.0's agegender.json)")
     p.add_argument("--compare", nargs="+", metavar="JSON", help="print these scorecards side by side instead")
+    p.add_argument("--paired", metavar="SPEC", help="instead, --model's lines less this model's on the same faces")
     args = p.parse_args()
+    if args.paired:
+        report = paired(args.model, args.serving, args.paired)
+        for line, figure in report.items():
+            low, high = figure["interval"]
+            print(f"{line:48s} {figure['difference']:+9.4f}  90% range {low:+.4f} to {high:+.4f}")
+        write_json(RESULTS / "scorecard_paired.json" if args.out == RESULTS / "scorecard.json" else args.out,
+                   {"model": args.model, "serving": args.serving, "against": args.paired, "lines": report})
+        return
     if args.compare:
         cards = [json.loads(Path(f).read_text()) for f in args.compare]
         names = [Path(f).stem.removeprefix("scorecard_") for f in args.compare]

@@ -29,7 +29,7 @@ def test_a_share_at_its_limit_is_held():
 
 def test_a_line_interval_resamples_people_not_faces():
     """200 people with two photos each, told alike, 180 of them right: LFW gender 90%, whose 90% interval is that of
-    200 draws (0.0698 wide), not of 400 (0.0494)."""
+    200 draws (0.0698 wide), not of 400 (0.0494); against another model, the interval is of the paired difference."""
     n = 400
     genders = np.tile([0.0, 1.0], n // 2)
     right = np.repeat(np.arange(n // 2) % 10 != 0, 2)
@@ -42,6 +42,14 @@ def test_a_line_interval_resamples_people_not_faces():
     low, high = line_intervals("lfw", data, out, set_lines)["LFW gender"]
     assert low < 0.9 < high
     assert 0.062 < high - low < 0.078
+    # a model that reads 8 of the people wrong where this one is right: 4 points worse, a difference that the paired
+    # draws tell from zero though each model's own interval is wider than it
+    worse = out[np.arange(n)]
+    flipped = np.repeat(np.isin(np.arange(n // 2), np.flatnonzero(np.arange(n // 2) % 10 != 0)[:8]), 2)
+    worse.p_female = np.where(flipped, 1 - p_female, p_female)
+    assert set_lines("lfw", data, worse)["LFW gender"][0] == pytest.approx(0.86)
+    low, high = line_intervals("lfw", data, out, set_lines, against=worse)["LFW gender"]
+    assert 0 < low < 0.04 < high < 0.07
 
 
 def _card(version, **values):
