@@ -1,4 +1,4 @@
-"""The scorecard's arithmetic: when a figure meets its target, and the rule for shipping."""
+"""The scorecard's arithmetic: when a figure meets its target, how far it is from noise, the rule for shipping."""
 
 import json
 import os
