@@ -241,12 +241,17 @@ def main() -> None:
     p.add_argument("--compare", nargs="+", metavar="JSON", help="print these scorecards side by side instead")
     p.add_argument("--paired", metavar="SPEC", help="instead, --model's lines less this model's on the same faces")
     args = p.parse_args()
+
+    def out(name: str):
+        """--out where given; else bench/results/<name>.json, each mode writing its own file."""
+        return RESULTS / f"{name}.json" if args.out == RESULTS / "scorecard.json" else args.out
+
     if args.paired:
         report = paired(args.model, args.serving, args.paired)
         for line, figure in report.items():
             low, high = figure["interval"]
             print(f"{line:48s} {figure['difference']:+9.4f}  90% range {low:+.4f} to {high:+.4f}")
-        write_json(RESULTS / "scorecard_paired.json" if args.out == RESULTS / "scorecard.json" else args.out,
+        write_json(out("scorecard_paired"),
                    {"model": args.model, "serving": args.serving, "against": args.paired, "lines": report})
         return
     if args.compare:
@@ -266,7 +271,7 @@ def main() -> None:
     if args.speed_only:
         speed = one_face_speed(args.model, args.serving, args.baseline)
         print(json.dumps(speed, indent=1))
-        write_json(RESULTS / "speed_one_face.json" if args.out == RESULTS / "scorecard.json" else args.out, speed)
+        write_json(out("speed_one_face"), speed)
         return
     card = scorecard(args.model, args.serving)
     if args.speed:
@@ -276,7 +281,7 @@ def main() -> None:
         low, high = figure.get("interval", ("", ""))
         print(f"{line:48s} {figure['value']:9.4f}  {figure['target']:>10s}  {mark:8s}  {low} {high}")
     label = args.label or f"{card['version'].replace('/', '_')}"
-    write_json(RESULTS / f"scorecard_{label}.json" if args.out == RESULTS / "scorecard.json" else args.out, card)
+    write_json(out(f"scorecard_{label}"), card)
 
 
 if __name__ == "__main__":
