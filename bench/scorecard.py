@@ -151,9 +151,10 @@ def held(value: float, target: str) -> bool | None:
     return bool(value <= float(limit) if "<=" in op else value >= float(limit))
 
 
-def face_sets(estimator, root=None) -> tuple[Combiner, dict, bool, list]:
+def face_sets(estimator, root=None, seed: int = 0) -> tuple[Combiner, dict, bool, list]:
     """The combiner of the estimator's serving, the networks it reads, whether it has fitted parameters, and the sets
-    scored face by face as (data, output): the development sets (out of fold where fitted), then UTKFace test."""
+    scored face by face as (data, output): the development sets (out of fold where fitted, people assigned to folds
+    by `seed`), then UTKFace test."""
     _, params = estimator.spec.serving(estimator.serving)
     networks, reads = list(params["networks"]), Combiner(params).reads
     fitted = len(networks) > 1 or bool(params.get("gender_band"))
@@ -161,7 +162,7 @@ def face_sets(estimator, root=None) -> tuple[Combiner, dict, bool, list]:
     dev = [dev_data(n, outputs(n, chosen, estimator, root), reads, estimator.flip) for n in DEVELOPMENT]
     base = {k: params[k] for k in ("age_offset", "temperature") if k in params}
     combiner = Combiner(params, estimator.spec.interval_level)
-    results = out_of_fold(dev, networks, base, **asked(params)) if fitted else {d.name: combiner(d.columns)
+    results = out_of_fold(dev, networks, base, seed, **asked(params)) if fitted else {d.name: combiner(d.columns)
                                                                                 for d in dev}
     test = dev_data("utk_test", outputs("utk_test", chosen, estimator, root), reads, estimator.flip)
     return combiner, chosen, fitted, [(d, results[d.name]) for d in dev] + [(test, combiner(test.columns))]

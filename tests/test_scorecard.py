@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from agegender.inference.combiner import ModelOutput
+from agegender.training.combine import FOLDS, folds_of
 from agegender.training.devsets import DevData
 from bench.line_intervals import line_intervals
 from bench.report import machine
@@ -50,6 +51,18 @@ def test_a_line_interval_resamples_people_not_faces():
     assert set_lines("lfw", data, worse)["LFW gender"][0] == pytest.approx(0.86)
     low, high = line_intervals("lfw", data, out, set_lines, against=worse)["LFW gender"]
     assert 0 < low < 0.04 < high < 0.07
+
+
+def test_folds_keep_a_person_together_and_move_with_the_seed():
+    """The out-of-fold split: every photo of a person in one fold, people spread evenly over the folds, the same
+    assignment for the same seed and another for another seed (what `bench/refit_noise.py` varies)."""
+    persons = np.repeat([f"p{i}" for i in range(23)], np.arange(23) % 4 + 1)
+    folds = folds_of(persons)
+    assert all(len(set(folds[persons == p])) == 1 for p in set(persons))
+    people_per_fold = np.bincount([folds[persons == p][0] for p in sorted(set(persons))], minlength=FOLDS)
+    assert sorted(people_per_fold) == [4, 4, 5, 5, 5]
+    assert np.array_equal(folds, folds_of(persons, seed=0))
+    assert not np.array_equal(folds, folds_of(persons, seed=1))
 
 
 def _card(version, **values):

@@ -141,10 +141,10 @@ def folds_of(persons: np.ndarray, k: int = FOLDS, seed: int = 0) -> np.ndarray:
     return np.array([fold[p] for p in persons])
 
 
-def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = None, **asks) -> dict:
+def out_of_fold(sets: list[DevData], networks: list[str], base: dict | None = None, seed: int = 0, **asks) -> dict:
     """Each development set's combined output where every face is predicted by a fit (with `asks`, as `asked`
-    gives them) on the other folds."""
-    folds = [folds_of(s.persons) for s in sets]
+    gives them) on the other folds (people assigned to folds by `seed`)."""
+    folds = [folds_of(s.persons, seed=seed) for s in sets]
     parts = {s.name: [] for s in sets}
     for k in range(FOLDS):
         params = fit([s.rows(f != k) for s, f in zip(sets, folds, strict=True)], networks, base, **asks)
