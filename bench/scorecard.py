@@ -162,8 +162,8 @@ def face_sets(estimator, root=None, seed: int = 0) -> tuple[Combiner, dict, bool
     dev = [dev_data(n, outputs(n, chosen, estimator, root), reads, estimator.flip) for n in DEVELOPMENT]
     base = {k: params[k] for k in ("age_offset", "temperature") if k in params}
     combiner = Combiner(params, estimator.spec.interval_level)
-    results = out_of_fold(dev, networks, base, seed, **asked(params)) if fitted else {d.name: combiner(d.columns)
-                                                                                for d in dev}
+    results = (out_of_fold(dev, networks, base, seed, **asked(params)) if fitted
+               else {d.name: combiner(d.columns) for d in dev})
     test = dev_data("utk_test", outputs("utk_test", chosen, estimator, root), reads, estimator.flip)
     return combiner, chosen, fitted, [(d, results[d.name]) for d in dev] + [(test, combiner(test.columns))]
 
