@@ -12,7 +12,7 @@ import numpy as np
 
 from agegender import Estimator
 from agegender.paths import MODEL_SPEC
-from bench.report import RESULTS, bench_parser, write_json
+from bench.report import bench_parser, named_out, write_json
 from bench.scorecard import face_sets, held, set_lines
 
 
@@ -55,8 +55,7 @@ def main() -> None:
     for line, f in report["lines"].items():
         print(f"{line:42s} seed 0 {f['values'][0]:+9.4f}  mean {f['mean']:+9.4f}  {f['smallest']:+9.4f} to "
               f"{f['largest']:+9.4f}  {f.get('held', '')}")
-    write_json(RESULTS / f"refit_noise_{args.label}.json" if args.out == RESULTS / "refit_noise.json" else args.out,
-               report)
+    write_json(named_out(args.out, "refit_noise", f"refit_noise_{args.label}"), report)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,12 @@ def bench_parser(description: str, name: str) -> argparse.ArgumentParser:
     return parser
 
 
+def named_out(out, bench: str, name: str) -> Path:
+    """A bench's --out where given; else bench/results/<name>.json, for a bench whose file is named by what it
+    measured (`bench`: the name given to `bench_parser`)."""
+    return RESULTS / f"{name}.json" if out == RESULTS / f"{bench}.json" else Path(out)
+
+
 def _widest(avx512, avx2) -> str:
     return "avx512" if avx512 else "avx2" if avx2 else "other"
 

@@ -26,7 +26,7 @@ from agegender.training.combine import asked, out_of_fold
 from agegender.training.devsets import DEVELOPMENT, FAIRFACE_GROUPS, dev_data, fairface_group, outputs
 from agegender.training.network_outputs import LABELLED_FACE
 from bench.line_intervals import line_intervals
-from bench.report import RESULTS, bench_parser, write_json
+from bench.report import bench_parser, named_out, write_json
 from bench.robustness import suite_lines
 from bench.widerface_gender import widerface_gender
 
@@ -244,8 +244,8 @@ def main() -> None:
     args = p.parse_args()
 
     def out(name: str):
-        """--out where given; else bench/results/<name>.json, each mode writing its own file."""
-        return RESULTS / f"{name}.json" if args.out == RESULTS / "scorecard.json" else args.out
+        """--out where given; else each mode's own file, bench/results/<name>.json."""
+        return named_out(args.out, "scorecard", name)
 
     if args.paired:
         report = paired(args.model, args.serving, args.paired)
