@@ -445,3 +445,26 @@ def test_combination_teaches_what_it_serves(sample_chips, tmp_path, monkeypatch)
         out = served.predict([served.crop(image, found)])[int(np.argmax(found.widths))]
         assert abs(taught["age"][i] @ GRID - out.age) < 0.55, path.name
         assert abs(taught["p_female"][i] - out.p_female) < 1e-3, path.name
+
+
+def test_profiles_are_taught_their_identitys_frontal_reads(tmp_path):
+    """`teach --profiles-from-frontal`: each turned photo takes the mean of its identity's frontal photos' targets;
+    frontal photos, and turned photos of an identity with no frontal one, keep their own."""
+    from agegender.training.dataset import read_labels
+    from agegender.training.teachers import load_targets, save_targets
+
+    rows = [("a1.jpg", "1", "frontal"), ("a2.jpg", "1", "frontal"), ("a3.jpg", "1", "profile"),
+            ("b1.jpg", "2", "profile"), ("c1.jpg", "3", "frontal"), ("c2.jpg", "3", "profile")]
+    labels = tmp_path / "labels.csv"
+    labels.write_text("path,identity,pose\n" + "".join(f"images/{p},{i},{pose}\n" for p, i, pose in rows))
+    age = np.zeros((6, 101))
+    for row, year in enumerate((30, 40, 70, 50, 20, 60)):
+        age[row, year] = 1.0
+    source = save_targets(tmp_path / "read.npz", [p for p, _, _ in rows], age,
+                          np.array([0.9, 0.7, 0.1, 0.2, 0.25, 0.75]), "combination 0.2.7")
+    run = run_cli("teach", "--data", labels, "--profiles-from-frontal", source, "--out", tmp_path / "taught.npz")
+    assert run.returncode == 0, run.stderr[-3000:]
+    taught = load_targets(read_labels(labels), tmp_path / "taught.npz")
+    assert taught["kind"] == "combination 0.2.7, profiles from frontal"
+    assert np.allclose(taught["age"] @ GRID, [30, 40, 35, 50, 20, 20], atol=0.05)
+    assert np.allclose(taught["p_female"], [0.9, 0.7, 0.8, 0.2, 0.25, 0.25], atol=2e-3)

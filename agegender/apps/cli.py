@@ -190,6 +190,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--model", help="a model spec: its combination is the teacher instead (e.g. models/model.json)")
     c.add_argument("--serving", default="combined", help="the model's serving that teaches (default: combined)")
     c.add_argument("--photos", action="store_true", help="the images are photos: the labelled face of each is read")
+    c.add_argument("--profiles-from-frontal", metavar="TARGETS", help="instead, TARGETS (cached for a pool with an "
+                   "identity and pose column) with each turned photo given its identity's frontal photos' mean")
     c.set_defaults(func=teach_command)
     return p
 
