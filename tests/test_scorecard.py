@@ -14,6 +14,7 @@ from agegender.inference.combiner import ModelOutput
 from agegender.training.combine import FOLDS, folds_of
 from agegender.training.devsets import DevData
 from bench.line_intervals import line_intervals
+from bench.pose_lines import bin_figures
 from bench.report import machine
 from bench.scorecard import held, set_lines, ships
 
@@ -51,6 +52,25 @@ def test_a_line_interval_resamples_people_not_faces():
     assert set_lines("lfw", data, worse)["LFW gender"][0] == pytest.approx(0.86)
     low, high = line_intervals("lfw", data, out, set_lines, against=worse)["LFW gender"]
     assert 0 < low < 0.04 < high < 0.07
+
+
+def test_pose_lines_count_a_bins_faces_as_the_scorecard_does():
+    """`bench/pose_lines`: a FairFace bin's group lines over its faces, its genders over its faces aged 10+ only, and
+    the share told right over those told."""
+    groups = np.array([0, 2, 3, 3, 5, 8])  # 0-2, 10-19, 20-29, 20-29, 40-49, 70+
+    genders = np.array([1.0, 1.0, 0.0, 1.0, 0.0, np.nan])
+    nothing = np.full(6, np.nan)
+    data = DevData("fairface", {}, nothing, groups, genders, np.arange(6).astype(str), np.full(6, ""),
+                   np.full(6, "none"))
+    ages = np.array([15.0, 15.0, 31.0, 25.0, 44.0, 75.0])  # exact but the first (two groups off) and the third
+    p_female = np.array([0.9, 0.2, 0.1, 0.8, 0.55, 0.5])  # the second told wrong, the fifth too near even to tell
+    out = ModelOutput(ages, np.ones(6), ages - 5, ages + 5, p_female, np.array([1, 1, 1, 1, 0, 0], bool))
+    figures = bin_figures(data, out, np.array([True, True, True, True, True, False]))
+    assert figures["faces"] == 5
+    assert figures["group exact"] == pytest.approx(3 / 5)
+    assert figures["within one group"] == pytest.approx(4 / 5)
+    assert figures["gender told"] == pytest.approx(3 / 4)
+    assert figures["told right"] == pytest.approx(2 / 3)
 
 
 def test_folds_keep_a_person_together_and_move_with_the_seed():
