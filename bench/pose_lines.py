@@ -4,7 +4,9 @@ The yaw of each scored face comes from its detected landmarks (`training/metrics
 faces are almost all frontal, while a fifth of FairFace's are turned past 30 degrees, where every network reads worse.
 Figures as the scorecard's: London, LFW and FairFace out of fold (seed-0 split), UTKFace test whole photos. Per set and
 bin: faces, age MAE (FairFace: age group exact and within one), the genders told among the faces the gender lines
-count (FairFace 10+, UTKFace 13+) and how many of those told are right. Writes bench/results/pose_<label>.json.
+count (FairFace 10+, UTKFace 13+) and how many of those told are right. With `--against SPEC`, also each figure less
+that model's on the same faces, with the 90% interval of the difference over the set's people redrawn
+(`line_intervals.py`). Writes bench/results/pose_<label>.json.
 """
 
 import numpy as np
@@ -14,61 +16,96 @@ from agegender.inference.combiner import Combiner
 from agegender.paths import MODEL_SPEC
 from agegender.training.devsets import fairface_group, outputs
 from agegender.training.metrics import YAW_BINS, head_yaw
+from bench.line_intervals import line_intervals
 from bench.report import bench_parser, named_out, write_json
 from bench.scorecard import face_sets
 
 SETS = ("london", "lfw", "fairface", "utk_test")
 
 
+def _mean(values: np.ndarray, rows: np.ndarray) -> float:
+    """The mean of `values` over `rows` (a share, where they are booleans); NaN where there are no rows."""
+    return float(np.mean(values[rows])) if rows.any() else float("nan")
+
+
 def bin_figures(data, out, rows: np.ndarray) -> dict:
-    """The figures of one set's faces in `rows`."""
+    """The figures of one set's faces in `rows` (NaN where a bin has none to count)."""
     figures = {"faces": int(rows.sum())}
     if data.name == "fairface":
         group = fairface_group(out.age)
-        figures["group exact"] = float(np.mean((group == data.groups)[rows]))
-        figures["within one group"] = float(np.mean((np.abs(group - data.groups) <= 1)[rows]))
+        figures["group exact"] = _mean(group == data.groups, rows)
+        figures["within one group"] = _mean(np.abs(group - data.groups) <= 1, rows)
         counted = rows & (data.groups >= 2)
     else:
-        aged = rows & ~np.isnan(data.ages)
-        if aged.any():
-            figures["age MAE"] = float(np.mean(np.abs(out.age - data.ages)[aged]))
+        if (~np.isnan(data.ages)).any():  # LFW gives no ages
+            figures["age MAE"] = _mean(np.abs(out.age - data.ages), rows & ~np.isnan(data.ages))
         counted = rows & ~(data.ages < 13)
     counted &= ~np.isnan(data.genders)
-    told = counted & out.gender_known
-    if counted.any():
-        figures["gender told"] = float(told.sum() / counted.sum())
-    if told.any():
-        figures["told right"] = float(np.mean(((out.p_female >= 0.5) == (data.genders == 1))[told]))
+    figures["gender told"] = _mean(out.gender_known, counted)
+    figures["told right"] = _mean((out.p_female >= 0.5) == (data.genders == 1), counted & out.gender_known)
     return figures
 
 
-def pose_lines(spec, serving: str | None = None) -> dict:
-    """{set: {yaw bin: figures}} for a model and serving."""
+def binned(name: str, data, out) -> dict[str, tuple[float, str]]:
+    """`bin_figures` of every yaw bin as lines ("<bin>: <figure>", as `line_intervals` takes them), the faces' yaw
+    read from `out.data["yaw"]`."""
+    yaw = out.data["yaw"]
+    return {f"{bin_name}: {key}": (value, "report") for bin_name, (low, high) in YAW_BINS.items()
+            for key, value in bin_figures(data, out, (yaw >= low) & (yaw < high)).items() if key != "faces"}
+
+
+def scored(spec, serving: str | None) -> tuple[str, dict]:
+    """A model's serving and its scored sets by name, (data, output) with each face's yaw in the output's data."""
     estimator = Estimator(spec, serving=serving)
     _, params = estimator.spec.serving(estimator.serving)
     chosen = {n: estimator.networks[n] for n in Combiner(params).reads}
-    report = {}
+    sets = {}
     for data, out in face_sets(estimator)[3]:
-        if data.name not in SETS:
-            continue
-        yaw = np.array([head_yaw(points) for points in outputs(data.name, chosen, estimator)["landmarks"]])
-        report[data.name] = {name: bin_figures(data, out, (yaw >= low) & (yaw < high))
-                             for name, (low, high) in YAW_BINS.items()}
-    return {"model": str(spec), "serving": estimator.serving, "sets": report}
+        if data.name in SETS:
+            landmarks = outputs(data.name, chosen, estimator)["landmarks"]
+            out.data["yaw"] = np.array([head_yaw(points) for points in landmarks])
+            sets[data.name] = (data, out)
+    return estimator.serving, sets
+
+
+def pose_lines(spec, serving: str | None = None, against=None, against_serving: str | None = None) -> dict:
+    """{set: {yaw bin: figures}} for a model and serving; with `against` (a model spec), {set: {line: its
+    difference and interval}} as well."""
+    serving, sets = scored(spec, serving)
+    report = {"model": str(spec), "serving": serving, "sets": {}}
+    for name, (data, out) in sets.items():
+        yaw = out.data["yaw"]
+        report["sets"][name] = {bin_name: bin_figures(data, out, (yaw >= low) & (yaw < high))
+                                for bin_name, (low, high) in YAW_BINS.items()}
+    if against:
+        other_serving, others = scored(against, against_serving)
+        report.update(against=str(against), against_serving=other_serving, differences={})
+        for name, (data, out) in sets.items():
+            other = others[name][1]
+            mine, theirs = binned(name, data, out), binned(name, data, other)
+            intervals = line_intervals(name, data, out, binned, against=other)
+            report["differences"][name] = {line: {"difference": round(value - theirs[line][0], 4),
+                                                  "interval": intervals[line]} for line, (value, _) in mine.items()}
+    return report
 
 
 def main() -> None:
     p = bench_parser(__doc__, "pose")
     p.add_argument("--model", default=str(MODEL_SPEC))
     p.add_argument("--serving", help="combined or ours (default: the spec's first)")
+    p.add_argument("--against", metavar="SPEC", help="also each figure less this model's on the same faces")
     p.add_argument("--label", default="model", help="name in the file name")
     args = p.parse_args()
-    report = pose_lines(args.model, args.serving)
+    report = pose_lines(args.model, args.serving, args.against)
     for name, bins in report["sets"].items():
         for yaw, figures in bins.items():
             shown = (f"{key} {value:.3f}" if isinstance(value, float) else f"{key} {value}"
                      for key, value in figures.items())
             print(f"{name:9s} {yaw:12s} " + "  ".join(shown))
+    for name, lines in report.get("differences", {}).items():
+        for line, figure in lines.items():
+            low, high = figure["interval"]
+            print(f"{name:9s} {line:32s} {figure['difference']:+.4f}  90% range {low:+.4f} to {high:+.4f}")
     write_json(named_out(args.out, "pose", f"pose_{args.label}"), report)
 
 
