@@ -65,7 +65,7 @@ def compute_combined_targets(faces: LabelledFaces, cache: Path, model_spec, serv
 
 def frontal_for_profiles(labels_csv, cache, out) -> Path:
     """Targets for a pool with poses (`path,identity,pose` CSV) where each photo not `frontal` takes the mean of its
-    identity's frontal photos' targets (kept where the identity has none), written to `out`. Every teacher reads
+    identity's frontal photos' targets (kept where the identity has none), written to `out`. A teacher reads
     turned faces worse than frontal ones (0.2.7's combination reads a CFP profile 2.2 years younger than the mean of the
     same person's frontal photos, 6.4 years off on average, where frontal photos of one person spread by 4.5), so a
     student is taught to read a person's profile as their face is read from the front."""
