@@ -6,14 +6,15 @@ Figures as the scorecard's: London, LFW and FairFace out of fold (seed-0 split),
 bin: faces, age MAE (FairFace: age group exact and within one), the genders told among the faces the gender lines
 count (FairFace 10+, UTKFace 13+) and how many of those told are right. With `--against SPEC`, also each figure less
 that model's on the same faces, with the 90% interval of the difference over the set's people redrawn
-(`line_intervals.py`). Writes bench/results/pose_<label>.json.
+(`line_intervals.py`). Writes bench/results/pose_<label>.json (and, with --ship, models/pose.json for the Metrics
+page).
 """
 
 import numpy as np
 
 from agegender import Estimator
 from agegender.inference.combiner import Combiner
-from agegender.paths import MODEL_SPEC
+from agegender.paths import MODEL_SPEC, MODELS
 from agegender.training.devsets import fairface_group, outputs
 from agegender.training.metrics import YAW_BINS, head_yaw
 from bench.line_intervals import line_intervals
@@ -97,6 +98,7 @@ def main() -> None:
     p.add_argument("--serving", help="combined or ours (default: the spec's first)")
     p.add_argument("--against", metavar="SPEC", help="also each figure less this model's on the same faces")
     p.add_argument("--label", default="model", help="name in the file name")
+    p.add_argument("--ship", action="store_true", help="also write models/pose.json")
     args = p.parse_args()
     report = pose_lines(args.model, args.serving, args.against)
     for name, bins in report["sets"].items():
@@ -109,6 +111,8 @@ def main() -> None:
             low, high = figure["interval"]
             print(f"{name:9s} {line:32s} {figure['difference']:+.4f}  90% range {low:+.4f} to {high:+.4f}")
     write_json(named_out(args.out, "pose", f"pose_{args.label}"), report)
+    if args.ship:
+        write_json(MODELS / "pose.json", report)
 
 
 if __name__ == "__main__":

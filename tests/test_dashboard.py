@@ -412,6 +412,10 @@ def test_metrics_page_human_labels(page):
     expect(page.get_by_text(f"{metrics['age_mae']:.2f} y").first).to_be_visible()
     expect(page.get_by_text(f"{metrics['gender_coverage']:.1%}").first).to_be_visible()
     expect(page.get_by_text("Photos unlike UTKFace")).to_be_visible()
+    turned = json.loads((MODELS / "pose.json").read_text())["sets"]["fairface"]["over 30 deg"]["group exact"]
+    expect(page.get_by_text(f"{turned:.1%} of those turned past 30 degrees")).to_be_visible()
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts.filter(has_text="by how far the face is turned")).to_be_visible()
     text = page.locator("section.main, [data-testid='stMain']").first.inner_text()
     for raw in ("age_mae", "val_age_mae_years", "interval90_coverage", "gender_accuracy"):
         assert raw not in text, raw

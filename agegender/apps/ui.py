@@ -100,7 +100,8 @@ def estimator(detector: str = DEFAULT_DETECTOR) -> Estimator:
 
 @st.cache_data
 def model_info() -> dict:
-    """The shipped model's spec and measured results: test metrics, robustness, whole photos, training curves."""
+    """The shipped model's spec and measured results: test metrics, robustness, whole photos, head yaw, training
+    curves."""
     found = {"spec": json.loads(MODEL_SPEC.read_text()), "metrics": json.loads((MODELS / "metrics.json").read_text())}
     for key, path in {
         "robustness": MODELS / "robustness.json",
@@ -108,6 +109,7 @@ def model_info() -> dict:
         "widerface": MODELS / "widerface_gender.json",
         "scorecard": MODELS / "scorecard.json",
         "scorecard_before": MODELS / "scorecard_0.1.0.json",
+        "pose": MODELS / "pose.json",
     }.items():
         if path.is_file():
             found[key] = json.loads(path.read_text())
