@@ -103,8 +103,7 @@ def by_yaw(pose: dict) -> pd.DataFrame:
             row = {"Set": POSE_SETS[name], "Head turned": _turned(yaw), "Faces": figures["faces"]}
             for key, label in POSE_FIGURES.items():
                 value = figures.get(key)
-                row[label] = "" if value is None or value != value else (
-                    f"{value:.2f} y" if key == "age MAE" else f"{value:.1%}")
+                row[label] = "" if value is None or value != value else _shown(key, {"value": value})
             rows.append(row)
     return pd.DataFrame(rows)
 

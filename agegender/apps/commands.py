@@ -122,13 +122,13 @@ def teach_command(args) -> int:
     from ..training.teachers import compute_combined_targets, compute_targets, frontal_for_profiles
 
     data = Path(args.data)
+    labels = data / "labels.csv" if data.is_dir() else data
     if args.profiles_from_frontal:
-        written = frontal_for_profiles(data / "labels.csv" if data.is_dir() else data, args.profiles_from_frontal,
-                                       args.out)
+        written = frontal_for_profiles(labels, args.profiles_from_frontal, args.out)
         print(f"teacher outputs written to {written}: turned photos given their identity's frontal reads")
         return 0
     split = data / "splits" / f"{args.split}.txt" if args.split else None
-    faces = read_labels(data / "labels.csv" if data.is_dir() else data, split=split)
+    faces = read_labels(labels, split=split)
     if args.model:
         written = compute_combined_targets(faces, args.out, args.model, args.serving,
                                            "photos" if args.photos else "chips")

@@ -73,8 +73,8 @@ def frontal_for_profiles(labels_csv, cache, out) -> Path:
     faces = read_labels(labels_csv)
     targets = load_targets(faces, cache)
     with open(labels_csv, newline="", encoding="utf-8") as fh:
-        rows = [(row["identity"], row["pose"]) for row in csv.DictReader(fh)]
-    identity, pose = (np.array(column) for column in zip(*rows, strict=True))
+        pose = np.array([row["pose"] for row in csv.DictReader(fh)])
+    identity = np.array(faces.persons)
     read = ~np.isnan(targets["p_female"])
     age, p_female = targets["age"].copy(), targets["p_female"].copy()
     for person in np.unique(identity):
