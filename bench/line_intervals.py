@@ -15,11 +15,11 @@ ROUNDS = 1000
 LEVEL = 0.9
 
 
-def line_intervals(name: str, data, out, lines_of, against=None, rounds: int = ROUNDS,
-                   seed: int = 0) -> dict[str, list[float]]:
-    """{line: [low, high]}: the central LEVEL of `lines_of(name, data, out)`'s values (with `against`, another
-    `ModelOutput` for the same rows, of their difference from its values) over `rounds` resamplings of
-    `data.persons` (a `DevData`) and the matching rows of `out` (a `ModelOutput`)."""
+def line_draws(name: str, data, out, lines_of, against=None, rounds: int = ROUNDS,
+               seed: int = 0) -> dict[str, list[float]]:
+    """{line: values}: `lines_of(name, data, out)`'s values (with `against`, another `ModelOutput` for the same rows,
+    their difference from its values) over `rounds` resamplings of `data.persons` (a `DevData`) and the matching rows
+    of `out` (a `ModelOutput`)."""
     data = replace(data, columns={})  # the lines read the labels and the outputs only
     people, inverse = np.unique(data.persons, return_inverse=True)
     order = np.argsort(inverse, kind="stable")
@@ -33,6 +33,16 @@ def line_intervals(name: str, data, out, lines_of, against=None, rounds: int = R
             base = {} if against is None else lines_of(name, drawn, against[rows])
             for line, (value, _) in lines_of(name, drawn, out[rows]).items():
                 values.setdefault(line, []).append(value - base[line][0] if base else value)
+    return values
+
+
+def central(values) -> list[float]:
+    """[low, high]: the central LEVEL of the values (NaN draws left out)."""
     tail = 100 * (1 - LEVEL) / 2
-    return {line: [round(float(np.nanpercentile(v, tail)), 4), round(float(np.nanpercentile(v, 100 - tail)), 4)]
-            for line, v in values.items()}
+    return [round(float(np.nanpercentile(values, tail)), 4), round(float(np.nanpercentile(values, 100 - tail)), 4)]
+
+
+def line_intervals(name: str, data, out, lines_of, against=None, rounds: int = ROUNDS,
+                   seed: int = 0) -> dict[str, list[float]]:
+    """{line: [low, high]}: the `central` interval of each line's `line_draws`."""
+    return {line: central(v) for line, v in line_draws(name, data, out, lines_of, against, rounds, seed).items()}

@@ -207,7 +207,7 @@ def paired(spec, serving: str | None, other, other_serving: str | None = None, r
     return report
 
 
-def _gain(line: dict, new: float, old: float) -> float:
+def gain(line: dict, new: float, old: float) -> float:
     """How much better `new` is than `old` on a line (positive: better), by the direction of its target."""
     op = line["target"].split(" ")[0]
     return abs(old) - abs(new) if op == "|.|" else old - new if op == "<=" else new - old
@@ -221,11 +221,11 @@ def ships(candidate: dict, shipped: dict) -> bool:
         old = shipped["lines"].get(line)
         if old is None or new["held"] is None:
             continue
-        gain = _gain(new, new["value"], old["value"])
+        better = gain(new, new["value"], old["value"])
         if line.split()[0].lower() in OFF_DOMAIN:
-            if not new["held"] and gain < 0:
+            if not new["held"] and better < 0:
                 return False
-            improved |= gain > 0
+            improved |= better > 0
         elif old["held"] and not new["held"]:
             return False
     return improved

@@ -13,6 +13,7 @@ import pytest
 from agegender.inference.combiner import ModelOutput
 from agegender.training.combine import FOLDS, folds_of
 from agegender.training.devsets import DevData
+from bench import refit_noise
 from bench.line_intervals import line_intervals
 from bench.pose_lines import bin_figures
 from bench.report import machine
@@ -29,29 +30,54 @@ def test_a_share_at_its_limit_is_held():
     assert held(3.1, "report") is None
 
 
-def test_a_line_interval_resamples_people_not_faces():
-    """200 people with two photos each, told alike, 180 of them right: LFW gender 90%, whose 90% interval is that of
-    200 draws (0.0698 wide), not of 400 (0.0494); against another model, the interval is of the paired difference."""
-    n = 400
+def _lfw_people(n: int, wrong: np.ndarray) -> tuple[DevData, ModelOutput]:
+    """LFW faces of n // 2 people with two photos each, the gender of the people in `wrong` read wrong."""
     genders = np.tile([0.0, 1.0], n // 2)
-    right = np.repeat(np.arange(n // 2) % 10 != 0, 2)
-    p_female = np.where(right, genders, 1 - genders) * 0.8 + 0.1
+    right = np.repeat(~np.isin(np.arange(n // 2), wrong), 2)
     nothing = np.full(n, np.nan)
     data = DevData("lfw", {}, nothing, np.full(n, -1), genders, np.repeat(np.arange(n // 2), 2).astype(str),
                    np.full(n, ""), np.full(n, "none"))
-    out = ModelOutput(np.full(n, 30.0), np.ones(n), np.full(n, 25.0), np.full(n, 35.0), p_female)
+    p_female = np.where(right, genders, 1 - genders) * 0.8 + 0.1
+    return data, ModelOutput(np.full(n, 30.0), np.ones(n), np.full(n, 25.0), np.full(n, 35.0), p_female)
+
+
+def test_a_line_interval_resamples_people_not_faces():
+    """200 people with two photos each, told alike, 180 of them right: LFW gender 90%, whose 90% interval is that of
+    200 draws (0.0698 wide), not of 400 (0.0494); against another model, the interval is of the paired difference."""
+    wrong = np.arange(0, 200, 10)
+    data, out = _lfw_people(400, wrong)
     assert set_lines("lfw", data, out)["LFW gender"][0] == pytest.approx(0.9)
     low, high = line_intervals("lfw", data, out, set_lines)["LFW gender"]
     assert low < 0.9 < high
     assert 0.062 < high - low < 0.078
     # a model that reads 8 of the people wrong where this one is right: 4 points worse, a difference that the paired
     # draws tell from zero though each model's own interval is wider than it
-    worse = out[np.arange(n)]
-    flipped = np.repeat(np.isin(np.arange(n // 2), np.flatnonzero(np.arange(n // 2) % 10 != 0)[:8]), 2)
-    worse.p_female = np.where(flipped, 1 - p_female, p_female)
+    worse = _lfw_people(400, np.r_[wrong, np.setdiff1d(np.arange(200), wrong)[:8]])[1]
     assert set_lines("lfw", data, worse)["LFW gender"][0] == pytest.approx(0.86)
     low, high = line_intervals("lfw", data, out, set_lines, against=worse)["LFW gender"]
     assert 0 < low < 0.04 < high < 0.07
+
+
+def test_refit_noise_pools_the_draws_of_every_assignment(monkeypatch):
+    """`bench/refit_noise --against`: under each assignment the model's value less the other's, counted better where
+    it is, and one joint interval over the draws of people of all assignments, which spans both assignments' gaps."""
+    data, base = _lfw_people(400, np.arange(20))  # 90% right under every assignment
+    by_seed = {0: _lfw_people(400, np.arange(4))[1], 1: base}  # 98% under one assignment, 90% (the same) under another
+
+    class Stub:
+        serving = "combined"
+
+        def __init__(self, spec, serving=None):
+            self.spec = spec
+
+    monkeypatch.setattr(refit_noise, "Estimator", Stub)
+    monkeypatch.setattr(refit_noise, "dev_sets",
+                        lambda est, seed: [(data, by_seed[seed] if est.spec == "new" else base)])
+    line = refit_noise.refit_noise("new", seeds=2, against="old")["lines"]["LFW gender"]
+    assert line["values"] == [pytest.approx(0.08), 0.0]
+    assert line["better"] == "1 of 2"
+    low, high = line["joint"]
+    assert low == 0.0 and 0.07 < high < 0.11  # draws of the unchanged assignment differ by nothing
 
 
 def test_pose_lines_count_a_bins_faces_as_the_scorecard_does():
