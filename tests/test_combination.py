@@ -468,3 +468,26 @@ def test_profiles_are_taught_their_identitys_frontal_reads(tmp_path):
     assert taught["kind"] == "combination 0.2.7, profiles from frontal"
     assert np.allclose(taught["age"] @ GRID, [30, 40, 35, 50, 20, 20], atol=0.05)
     assert np.allclose(taught["p_female"], [0.9, 0.7, 0.8, 0.2, 0.25, 0.25], atol=2e-3)
+
+
+def test_a_pool_votes_one_gender_per_person(tmp_path, monkeypatch):
+    """`train --pool`: every photo of a person takes the vote of that person's P(female), a photo naming nobody its
+    own; each age label is its targets' expected age; a photo without targets is left out."""
+    from agegender.training.teachers import pseudo_labelled, save_targets
+
+    monkeypatch.setenv("AGEGENDER_CACHE", str(tmp_path / "cache"))
+    rows = [("obama_official_portrait.jpg", "a"), ("biden_official_portrait.jpg", "a"),
+            ("astronaut_eileen_collins.png", "b"), ("grace_hopper.jpg", ""), ("camera_photographer.png", "c")]
+    labels = tmp_path / "pool" / "labels.csv"
+    labels.parent.mkdir()
+    labels.write_text("path,identity\n" + "".join(f"{SAMPLES / p},{i}\n" for p, i in rows))
+    age = np.zeros((4, 101))
+    for row, year in enumerate((50, 70, 38, 77)):
+        age[row, year] = 1.0
+    targets = save_targets(tmp_path / "pool.npz", [p for p, _ in rows[:4]], age,
+                           np.array([0.2, 0.9, 0.3, 0.7]), "combination 0.2.7")
+    chips, taught = pseudo_labelled(labels, targets)
+    assert len(chips.paths) == 4  # the four photos with targets, aligned into chips
+    assert chips.genders.tolist() == [1.0, 1.0, 0.0, 1.0]  # person a's mean 0.55: female for both photos
+    assert np.allclose(chips.ages, [50, 70, 38, 77], atol=0.1)
+    assert np.allclose(taught["p_female"], [0.2, 0.9, 0.3, 0.7], atol=2e-3)

@@ -119,13 +119,13 @@ def trusted(targets: dict[str, np.ndarray], ages: np.ndarray) -> dict[str, np.nd
 
 def pseudo_labelled(labels_csv, cache) -> tuple[LabelledFaces, dict[str, np.ndarray]]:
     """An unlabelled pool (`path[,identity]` CSV) as training faces: each photo's labelled face aligned into a chip,
-    its age label the targets' expected age and its gender the vote of its identity's P(female) (one gender per
-    person; each photo's own where there is no identity). Photos without targets are left out."""
+    its age label the targets' expected age and its gender the vote of its person's P(female) (one gender per
+    person, `persons` as `read_labels` names them; each photo's own where the CSV names nobody). Photos without
+    targets are left out."""
     labels_csv = Path(labels_csv)
     faces = read_labels(labels_csv)
     targets = load_targets(faces, cache)
-    with open(labels_csv, newline="", encoding="utf-8") as fh:
-        identity = np.array([row.get("identity") or row["path"] for row in csv.DictReader(fh)])
+    identity = np.array(faces.persons)
     keep = np.flatnonzero(~np.isnan(targets["p_female"]))
     faces, identity = faces.subset(keep), identity[keep]
     targets = {"age": targets["age"][keep], "p_female": targets["p_female"][keep], "kind": targets["kind"]}
