@@ -46,3 +46,12 @@ def line_intervals(name: str, data, out, lines_of, against=None, rounds: int = R
                    seed: int = 0) -> dict[str, list[float]]:
     """{line: [low, high]}: the `central` interval of each line's `line_draws`."""
     return {line: central(v) for line, v in line_draws(name, data, out, lines_of, against, rounds, seed).items()}
+
+
+def paired_lines(name: str, data, out, against, lines_of) -> dict[str, dict]:
+    """{line: {"difference", "interval"}}: each of `lines_of`'s values for `out` less `against`'s on the same rows,
+    with the `line_intervals` interval of that difference."""
+    values, base = lines_of(name, data, out), lines_of(name, data, against)
+    intervals = line_intervals(name, data, out, lines_of, against=against)
+    return {line: {"difference": round(float(value - base[line][0]), 4), "interval": intervals[line]}
+            for line, (value, _) in values.items()}

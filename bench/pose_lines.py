@@ -17,7 +17,7 @@ from agegender.inference.combiner import Combiner
 from agegender.paths import MODEL_SPEC, MODELS
 from agegender.training.devsets import fairface_group, outputs
 from agegender.training.metrics import YAW_BINS, head_yaw
-from bench.line_intervals import line_intervals
+from bench.line_intervals import paired_lines
 from bench.report import bench_parser, named_out, write_json
 from bench.scorecard import face_sets
 
@@ -84,11 +84,7 @@ def pose_lines(spec, serving: str | None = None, against=None, against_serving: 
         other_serving, others = scored(against, against_serving)
         report.update(against=str(against), against_serving=other_serving, differences={})
         for name, (data, out) in sets.items():
-            other = others[name][1]
-            mine, theirs = binned(name, data, out), binned(name, data, other)
-            intervals = line_intervals(name, data, out, binned, against=other)
-            report["differences"][name] = {line: {"difference": round(value - theirs[line][0], 4),
-                                                  "interval": intervals[line]} for line, (value, _) in mine.items()}
+            report["differences"][name] = paired_lines(name, data, out, others[name][1], binned)
     return report
 
 

@@ -25,7 +25,7 @@ from agegender.paths import MODEL_SPEC, SAMPLES
 from agegender.training.combine import asked, out_of_fold
 from agegender.training.devsets import DEVELOPMENT, FAIRFACE_GROUPS, dev_data, fairface_group, outputs
 from agegender.training.network_outputs import LABELLED_FACE
-from bench.line_intervals import line_intervals
+from bench.line_intervals import line_intervals, paired_lines
 from bench.report import bench_parser, named_out, write_json
 from bench.robustness import suite_lines
 from bench.widerface_gender import widerface_gender
@@ -200,10 +200,7 @@ def paired(spec, serving: str | None, other, other_serving: str | None = None, r
     for (d, out), (e, against) in zip(ours, theirs, strict=True):
         if not np.array_equal(d.persons, e.persons):
             raise ValueError(f"{d.name}: the two models score different faces")
-        values, base = set_lines(d.name, d, out), set_lines(d.name, d, against)
-        intervals = line_intervals(d.name, d, out, set_lines, against=against)
-        report.update({k: {"difference": round(float(values[k][0] - base[k][0]), 4), "interval": intervals[k]}
-                       for k in values})
+        report.update(paired_lines(d.name, d, out, against, set_lines))
     return report
 
 
