@@ -19,7 +19,7 @@ from agegender.training.devsets import fairface_group, outputs
 from agegender.training.metrics import YAW_BINS, head_yaw
 from bench.line_intervals import paired_lines
 from bench.report import bench_parser, named_out, write_json
-from bench.scorecard import face_sets
+from bench.scorecard import face_sets, matched
 
 SETS = ("london", "lfw", "fairface", "utk_test")
 
@@ -83,8 +83,8 @@ def pose_lines(spec, serving: str | None = None, against=None, against_serving: 
     if against:
         other_serving, others = scored(against, against_serving)
         report.update(against=str(against), against_serving=other_serving, differences={})
-        for name, (data, out) in sets.items():
-            report["differences"][name] = paired_lines(name, data, out, others[name][1], binned)
+        for data, out, other in matched(sets.values(), others.values()):
+            report["differences"][data.name] = paired_lines(data.name, data, out, other, binned)
     return report
 
 

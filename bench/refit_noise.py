@@ -17,7 +17,7 @@ from agegender import Estimator
 from agegender.paths import MODEL_SPEC
 from bench.line_intervals import ROUNDS, central, line_draws
 from bench.report import bench_parser, named_out, write_json
-from bench.scorecard import face_sets, gain, held, set_lines
+from bench.scorecard import face_sets, gain, held, matched, set_lines
 
 
 def dev_sets(estimator, seed: int) -> list:
@@ -29,10 +29,7 @@ def seed_figures(ours: list, theirs: list | None, seeds: int, seed: int) -> tupl
     """Under one assignment: each line's (value, target), the other model's values ({} without one) and the line's
     draws of the people (of the difference where there is another model), ROUNDS // seeds of them."""
     lines, base, draws = {}, {}, {}
-    for i, (data, out) in enumerate(ours):
-        against = theirs[i][1] if theirs else None
-        if theirs and not np.array_equal(data.persons, theirs[i][0].persons):
-            raise ValueError(f"{data.name}: the two models score different faces")
+    for data, out, against in matched(ours, theirs) if theirs else ((d, out, None) for d, out in ours):
         lines.update(set_lines(data.name, data, out))
         if theirs:
             base.update({k: v for k, (v, _) in set_lines(data.name, data, against).items()})

@@ -197,11 +197,18 @@ def paired(spec, serving: str | None, other, other_serving: str | None = None, r
     ours = face_sets(Estimator(spec, serving=serving), root)[3]
     theirs = face_sets(Estimator(other, serving=other_serving), root)[3]
     report = {}
+    for d, out, against in matched(ours, theirs):
+        report.update(paired_lines(d.name, d, out, against, set_lines))
+    return report
+
+
+def matched(ours, theirs):
+    """(data, output, the other model's output) for each set that two models scored as (data, output), in order;
+    a ValueError where the two did not score the same faces."""
     for (d, out), (e, against) in zip(ours, theirs, strict=True):
         if not np.array_equal(d.persons, e.persons):
             raise ValueError(f"{d.name}: the two models score different faces")
-        report.update(paired_lines(d.name, d, out, against, set_lines))
-    return report
+        yield d, out, against
 
 
 def gain(line: dict, new: float, old: float) -> float:
